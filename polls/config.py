@@ -1,0 +1,44 @@
+"""Settings, all read from environment variables (see README "Configuration")."""
+import os
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    try:
+        return int(value) if value.strip() else default
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+class Config:
+    """Production and `make run` settings."""
+
+    TESTING = False
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    TRUSTED_PROXY_HOPS = _env_int("TRUSTED_PROXY_HOPS", 0)
+
+    # Rate limits (Flask-Limiter syntax). Generous enough for a household,
+    # dorm or office sharing one address; tight enough to slow a script.
+    RATELIMIT_BALLOT = os.environ.get("RATELIMIT_BALLOT", "30 per minute; 300 per hour")
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute; 50 per hour")
+    RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+
+    WTF_CSRF_TIME_LIMIT = None  # a fan may read the clips for hours before voting
+    MAX_CONTENT_LENGTH = 64 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
+    VOTER_COOKIE_NAME = "kp_voter"
+    VOTER_COOKIE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookie lifetime at 400 days
+
+
+class TestConfig(Config):
+    """Settings for pytest: same code paths, real services given by fixtures."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"

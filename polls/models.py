@@ -1,0 +1,117 @@
+"""Database models (SQLAlchemy 2 typed mappings)."""
+from datetime import datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from polls.extensions import db
+
+POLL_STATUSES = ("draft", "open", "closed")
+RANKING_SEPARATOR = ","
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Host(UserMixin, db.Model):
+    """A blog owner who runs polls."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    polls: Mapped[list["Poll"]] = relationship(back_populates="host")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class Poll(db.Model):
+    """One ranked-ballot vote, e.g. "Best K-drama kiss of 2014"."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("host.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int | None]
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    method: Mapped[str] = mapped_column(String(20), default="irv")
+    max_ranks: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    host: Mapped[Host] = relationship(back_populates="polls")
+    candidates: Mapped[list["Candidate"]] = relationship(
+        back_populates="poll", order_by="Candidate.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    @property
+    def rank_limit(self) -> int:
+        """How many scenes a fan may rank."""
+        count = len(self.candidates)
+        return min(self.max_ranks, count) if self.max_ranks else count
+
+
+class Candidate(db.Model):
+    """A kiss scene on the ballot."""
+
+    __table_args__ = (UniqueConstraint("poll_id", "title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(200))
+    drama: Mapped[str] = mapped_column(String(200), default="")
+    couple: Mapped[str] = mapped_column(String(200), default="")
+    episode: Mapped[str] = mapped_column(String(40), default="")
+    nickname: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    video_url: Mapped[str] = mapped_column(String(500), default="")
+    video_start: Mapped[int] = mapped_column(default=0)
+    spoiler: Mapped[bool] = mapped_column(default=False)
+
+    poll: Mapped[Poll] = relationship(back_populates="candidates")
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "drama": self.drama,
+            "couple": self.couple,
+            "episode": self.episode,
+            "nickname": self.nickname,
+            "description": self.description,
+            "video_url": self.video_url or None,
+            "video_start": self.video_start,
+            "spoiler": self.spoiler,
+        }
+
+
+class Ballot(db.Model):
+    """One fan's ranking. The unique constraint is what makes it one per browser."""
+
+    __table_args__ = (
+        UniqueConstraint("poll_id", "voter_hash", name="uq_ballot_poll_voter"),
+        # Counting groups identical rankings; this index makes that an index scan.
+        Index("ix_ballot_poll_ranking", "poll_id", "ranking"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id"))
+    voter_hash: Mapped[str] = mapped_column(String(64))
+    # Candidate ids best first, joined by RANKING_SEPARATOR: a plain string so
+    # that identical rankings can be counted with GROUP BY.
+    ranking: Mapped[str] = mapped_column(String(2000))
+    receipt: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,26 @@
+"""Helpers for tests that talk to pages the way a browser does."""
+import json
+import re
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, "page carries no csrf-token meta tag"
+    return match.group(1)
+
+
+def login(client, email="host@example.com", password="correct horse battery"):
+    page = client.get("/manage/login")
+    token = csrf_token_from(page.get_data(as_text=True))
+    return client.post("/manage/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def open_page(client, slug="test-poll") -> str:
+    """Visit the poll page like a fan: returns the CSRF token (cookies stay in the client)."""
+    return csrf_token_from(client.get(f"/p/{slug}").get_data(as_text=True))
+
+
+def post_ballot(client, token, body, slug="test-poll", **kwargs):
+    data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return client.post(f"/api/v1/polls/{slug}/ballots", data=data, content_type="application/json",
+                       headers={"X-CSRFToken": token}, **kwargs)

@@ -1,0 +1,123 @@
+"""Ballot profiles: the counting CSV format, and checking what callers pass in.
+
+A profile maps a ballot (a tuple of cells in rank order) to how many voters
+cast it.  A cell is a candidate name, ``""`` for a skipped rank, or
+``OVERVOTE``.  A ballot with no marked cell is blank (an undervote).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import IO, Union
+
+OVERVOTE = "overvote"
+# Transfer reports use this as a destination, so no candidate may be called it.
+EXHAUSTED = "exhausted"
+
+Ballot = tuple[str, ...]
+Profile = Union[Mapping[Ballot, int], Iterable[tuple[Ballot, int]]]
+
+_RANK_COLUMN = re.compile(r"(?:rank|choice)[ _-]?([0-9]+)", re.IGNORECASE)
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
+
+
+def read_ballots_csv(source: str | os.PathLike | IO[str]) -> tuple[dict[Ballot, int], list[str]]:
+    """Read a counting CSV into ``(profile, candidates)``.
+
+    The header names the rank columns ``rank1``, ``rank2``, ... (or ``Rank 1``,
+    ``Choice 1``, ``choice1``; any case) and optionally a ``count`` column;
+    other columns are ignored.  Cells are stripped of surrounding whitespace.
+    Identical rows are added together, and trailing skipped ranks dropped, so
+    a blank ballot is ``()``.  ``candidates`` lists the names in order of first
+    appearance.  Raises ValueError naming the file and line for bad input.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        name = os.fspath(source)
+        with open(source, encoding="utf-8-sig", newline="") as stream:
+            return _read(stream, name)
+    return _read(source, getattr(source, "name", "<ballots>"))
+
+
+def _read(stream: IO[str], name: str) -> tuple[dict[Ballot, int], list[str]]:
+    reader = csv.reader(stream)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{name}: the file is empty; expected a header row")
+        rank_columns, count_column = _header_columns(header, name)
+        profile: dict[Ballot, int] = {}
+        candidates: dict[str, None] = {}
+        for row in reader:
+            if not row:
+                continue
+            where = f"{name} line {reader.line_num}"
+            if len(row) > len(header):
+                raise ValueError(f"{where}: {len(row)} cells, but the header has {len(header)}")
+            cells = [cell.strip() for cell in row] + [""] * (len(header) - len(row))
+            count = 1
+            if count_column is not None:
+                if not _WHOLE_NUMBER.fullmatch(cells[count_column]):
+                    raise ValueError(f"{where}: count must be a whole number")
+                count = int(cells[count_column])
+            ranks = [cells[i] for i in rank_columns]
+            while ranks and not ranks[-1]:
+                ranks.pop()
+            ballot = tuple(ranks)
+            profile[ballot] = profile.get(ballot, 0) + count
+            candidates.update((cell, None) for cell in ballot if cell and cell != OVERVOTE)
+    except UnicodeDecodeError:
+        raise ValueError(f"{name}: not a UTF-8 text file") from None
+    except csv.Error as error:
+        raise ValueError(f"{name} line {reader.line_num}: {error}") from None
+    return profile, list(candidates)
+
+
+def _header_columns(header: list[str], name: str) -> tuple[list[int], int | None]:
+    """Column positions of rank 1, 2, ... and of the count."""
+    ranks: dict[int, int] = {}
+    counts = []
+    for position, label in enumerate(cell.strip().lstrip("\ufeff") for cell in header):
+        match = _RANK_COLUMN.fullmatch(label)
+        if match:
+            number = int(match.group(1))
+            if number in ranks:
+                raise ValueError(f"{name} line 1: rank {number} has two columns")
+            ranks[number] = position
+        elif label.lower() == "count":
+            counts.append(position)
+    if not ranks:
+        raise ValueError(f"{name} line 1: no rank columns (expected rank1, rank2, ...)")
+    if sorted(ranks) != list(range(1, len(ranks) + 1)):
+        raise ValueError(f"{name} line 1: rank columns must be numbered 1 to {len(ranks)}")
+    if len(counts) > 1:
+        raise ValueError(f"{name} line 1: more than one count column")
+    return [ranks[number] for number in sorted(ranks)], counts[0] if counts else None
+
+
+def iter_profile(profile: Profile) -> Iterator[tuple[Ballot, int]]:
+    """The ``(ballot, count)`` pairs of a profile, checked."""
+    pairs = profile.items() if isinstance(profile, Mapping) else profile
+    for pair in pairs:
+        try:
+            ballot, count = pair
+        except (TypeError, ValueError):
+            raise ValueError(f"profile entries must be (ballot, count) pairs, not {pair!r}") from None
+        if not isinstance(ballot, (tuple, list)) or not all(isinstance(c, str) for c in ballot):
+            raise ValueError(f"a ballot must be a tuple of strings, not {ballot!r}")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise ValueError(f"a ballot count must be a whole number >= 0, not {count!r}")
+        yield tuple(ballot), count
+
+
+def check_candidates(candidates: Iterable[str]) -> list[str]:
+    """The candidate names as a list; raises ValueError for unusable ones."""
+    names = list(candidates)
+    for name in names:
+        if not isinstance(name, str) or name in ("", OVERVOTE, EXHAUSTED):
+            raise ValueError(f"{name!r} cannot be a candidate name")
+    if len(set(names)) != len(names):
+        raise ValueError("candidate names must be distinct")
+    return names

@@ -1,0 +1,59 @@
+"""JSON API v1: poll description, ballot casting, results."""
+from flask import Blueprint, jsonify, request, url_for
+
+from polls.ballots import BallotRejected, cast_ballot
+from polls.errors import error_response
+from polls.limits import ballot_limit
+from polls.models import RANKING_SEPARATOR
+from polls.queries import poll_or_404
+from polls.results import poll_results
+from polls.voters import current_voter_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def poll_json(poll) -> dict:
+    return {
+        "slug": poll.slug,
+        "title": poll.title,
+        "year": poll.year,
+        "description": poll.description,
+        "status": poll.status,
+        "method": poll.method,
+        "max_ranks": poll.rank_limit,
+        "candidates": [candidate.as_json() for candidate in poll.candidates],
+    }
+
+
+@bp.get("/polls/<slug>")
+def poll_detail(slug: str):
+    return jsonify(poll_json(poll_or_404(slug)))
+
+
+@bp.post("/polls/<slug>/ballots")
+@ballot_limit
+def cast(slug: str):
+    poll = poll_or_404(slug)
+    body = request.get_json(silent=True)
+    try:
+        if not isinstance(body, dict) or "ranking" not in body:
+            raise BallotRejected(
+                400, "invalid_json", 'Send a JSON object like {"ranking": [3, 1, 2]}.'
+            )
+        ballot = cast_ballot(poll, body["ranking"], current_voter_token())
+    except BallotRejected as rejected:
+        return error_response(rejected.status, rejected.code, rejected.message)
+    return (
+        jsonify(
+            receipt=ballot.receipt,
+            ranking=[int(cid) for cid in ballot.ranking.split(RANKING_SEPARATOR)],
+            results_url=url_for("public.results_page", slug=poll.slug),
+        ),
+        201,
+    )
+
+
+@bp.get("/polls/<slug>/results")
+def results(slug: str):
+    poll = poll_or_404(slug)
+    return jsonify(slug=poll.slug, method=poll.method, status=poll.status, **poll_results(poll))

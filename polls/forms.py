@@ -1,0 +1,241 @@
+"""Flask-WTF forms."""
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import (
+    BooleanField, Field, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.widgets import TextInput
+
+from polls.ballots import BallotRejected
+from polls.extensions import db
+from polls.models import Candidate, Poll
+
+NOT_RANKED = ""
+
+
+def ballot_form_for(poll: Poll) -> FlaskForm:
+    """The no-JavaScript ballot: one rank select per scene (blank means unranked)."""
+
+    class BallotForm(FlaskForm):
+        pass
+
+    choices = [SelectChoice(NOT_RANKED, "—")] + [
+        SelectChoice(str(n), f"#{n}") for n in range(1, poll.rank_limit + 1)
+    ]
+    for candidate in poll.candidates:
+        setattr(BallotForm, f"rank_{candidate.id}", SelectField(candidate.title, choices=choices, default=NOT_RANKED))
+    return BallotForm()
+
+
+def ranking_from_form(poll: Poll, form: FlaskForm) -> list[int]:
+    """Turn the rank selects into candidate ids best first.
+
+    Two scenes given the same rank are an error for the fan to fix; gaps
+    (ranks 1 and 3 with no 2) simply close up.
+    """
+    ranked: dict[int, int] = {}
+    for candidate in poll.candidates:
+        value = form[f"rank_{candidate.id}"].data
+        if value == NOT_RANKED:
+            continue
+        rank = int(value)
+        if rank in ranked:
+            raise BallotRejected(422, "repeated_rank", f"Two scenes share rank #{rank}; give each its own.")
+        ranked[rank] = candidate.id
+    return [ranked[rank] for rank in sorted(ranked)]
+
+
+class LoginForm(FlaskForm):
+    email = StringField("Email", filters=[lambda v: clean_text(v)], validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+# --- The host's desk ---------------------------------------------------------
+
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"
+# Paths under /manage/polls/ that a slug would shadow.
+RESERVED_SLUGS = frozenset({"new"})
+MAX_VIDEO_START = 24 * 3600
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value):
+    """Trim, and drop control characters (NUL is refused by PostgreSQL text columns)."""
+    if isinstance(value, str):
+        return _CONTROL_CHARS.sub("", value).strip()
+    return value
+
+
+def clean_slug(value):
+    value = clean_text(value)
+    return value.lower() if isinstance(value, str) else value
+
+
+def slugify(text: str, max_length: int = 70) -> str:
+    """'Best K-drama Kiss of 2014!' -> 'best-k-drama-kiss-of-2014' (may be empty for non-Latin text)."""
+    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-")
+
+
+def parse_start_time(text: str) -> int:
+    """Seconds from '360', '6:00' or '1:02:03'; a blank means the start of the clip."""
+    text = (text or "").strip()
+    if not text:
+        return 0
+    if re.fullmatch(r"\d{1,6}", text):
+        seconds = int(text)
+    else:
+        match = re.fullmatch(r"(?:(\d{1,2}):)?(\d{1,4}):([0-5]\d)", text)
+        if match is None:
+            raise ValueError("Give the start as seconds (360) or minutes:seconds (6:00).")
+        hours, minutes, secs = (int(part or 0) for part in match.groups())
+        if hours and minutes > 59:
+            raise ValueError("Give the start as hours:minutes:seconds with minutes under 60.")
+        seconds = hours * 3600 + minutes * 60 + secs
+    if seconds > MAX_VIDEO_START:
+        raise ValueError("The start time must be within the first 24 hours of the clip.")
+    return seconds
+
+
+def format_start_time(seconds: int | None) -> str:
+    if not seconds:
+        return ""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class StartTimeField(Field):
+    """A clip start typed as seconds or m:ss; its data is whole seconds."""
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist):
+        self.data = 0
+        if valuelist:
+            self.data = parse_start_time(valuelist[0])  # ValueError becomes a field error
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_start_time(self.data)
+
+
+def web_url(form, field) -> None:
+    """Only absolute http(s) links: no javascript:, data:, relative or odd-looking URLs."""
+    value = field.data or ""
+    if not value:
+        return
+    if any(ch.isspace() for ch in value) or "\\" in value:
+        raise ValidationError("A link cannot contain spaces or backslashes.")
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValidationError("That does not look like a web address.") from None
+    if parts.scheme.lower() not in ("http", "https") or not hostname:
+        raise ValidationError("Use a web link starting with https:// (or http://).")
+
+
+class PollSettingsForm(FlaskForm):
+    """What a host may change on a poll at any time."""
+
+    title = StringField("Title", filters=[clean_text], validators=[DataRequired(), Length(max=200)])
+    year = IntegerField(
+        "Year", validators=[Optional(), NumberRange(min=1990, max=2100, message="Pick a year from 1990 to 2100.")]
+    )
+    description = TextAreaField("Description", filters=[clean_text], validators=[Length(max=5000)])
+    max_ranks = IntegerField(
+        "Most scenes a fan may rank",
+        validators=[Optional(), NumberRange(min=1, max=1000, message="Use a number from 1 to 1000, or leave it blank.")],
+        description="Leave blank to let fans rank every scene.",
+    )
+
+    def fill(self, poll: Poll) -> None:
+        poll.title = self.title.data
+        poll.year = self.year.data
+        poll.description = self.description.data or ""
+        poll.max_ranks = self.max_ranks.data
+
+
+class PollForm(PollSettingsForm):
+    """A new poll: its settings plus the slug, fixed once created."""
+
+    slug = StringField(
+        "Address (slug)",
+        filters=[clean_slug],
+        validators=[
+            Optional(),
+            Length(min=3, max=80, message="The slug must be 3 to 80 characters long."),
+            Regexp(SLUG_PATTERN, message="Use lowercase letters, digits and hyphens (not at the start or end)."),
+        ],
+        description="Lowercase letters, digits and hyphens, e.g. best-kiss-2014. Leave blank to make one from the title.",
+    )
+
+    def validate_slug(self, field) -> None:
+        if not field.data:
+            return
+        if field.data in RESERVED_SLUGS:
+            raise ValidationError(f"“{field.data}” is reserved; pick another slug.")
+        if db.session.scalar(select(Poll.id).where(Poll.slug == field.data)) is not None:
+            raise ValidationError(f"The slug “{field.data}” is already taken; pick another.")
+
+
+class CandidateForm(FlaskForm):
+    """A kiss scene on the ballot. Give `poll` (and `candidate` when editing) for the title check."""
+
+    title = StringField("Title", filters=[clean_text], validators=[DataRequired(), Length(max=200)])
+    drama = StringField("Drama", filters=[clean_text], validators=[DataRequired(), Length(max=200)])
+    couple = StringField("Couple", filters=[clean_text], validators=[Length(max=200)])
+    episode = StringField("Episode", filters=[clean_text], validators=[Length(max=40)])
+    nickname = StringField("Scene nickname", filters=[clean_text], validators=[Length(max=200)])
+    description = TextAreaField(
+        "Short description", filters=[clean_text],
+        validators=[Length(max=1000, message="Keep the description under 1000 characters.")],
+    )
+    video_url = StringField(
+        "Video link", filters=[clean_text], validators=[Optional(), Length(max=500), web_url],
+        description="Optional https:// link to the clip.",
+    )
+    video_start = StartTimeField("Clip starts at", description="Seconds (360) or minutes:seconds (6:00).")
+    spoiler = BooleanField("Spoiler (gives away the plot)")
+
+    def __init__(self, *args, poll: Poll | None = None, candidate: Candidate | None = None, **kwargs):
+        super().__init__(*args, obj=candidate, **kwargs)
+        self._poll = poll
+        self._candidate = candidate
+
+    def validate_title(self, field) -> None:
+        if self._poll is None or not field.data:
+            return
+        query = select(Candidate.id).where(
+            Candidate.poll_id == self._poll.id, func.lower(Candidate.title) == field.data.lower()
+        )
+        if self._candidate is not None:
+            query = query.where(Candidate.id != self._candidate.id)
+        if db.session.scalar(query) is not None:
+            raise ValidationError(f"This poll already has a scene called “{field.data}”.")
+
+    def fill(self, candidate: Candidate) -> None:
+        for name in ("title", "drama", "couple", "episode", "nickname", "description", "video_url"):
+            setattr(candidate, name, self[name].data or "")
+        candidate.video_start = self.video_start.data or 0
+        candidate.spoiler = bool(self.spoiler.data)
+
+
+class StatusForm(FlaskForm):
+    """Open, close or reopen a poll (the action comes from the button pressed)."""
+
+    action = HiddenField(validators=[AnyOf(("open", "close", "reopen"), message="Unknown action.")])
+
+
+class ConfirmForm(FlaskForm):
+    """A bare CSRF-protected button (removing a scene)."""

@@ -1,0 +1,99 @@
+"""The fan's poll page without JavaScript: render, vote by form, receipt, results."""
+from sqlalchemy import func, select
+
+from helpers import csrf_token_from
+from polls.extensions import db
+from polls.models import Ballot
+
+
+def form_vote(client, ids_by_rank: dict, slug="test-poll", follow=True):
+    token = csrf_token_from(client.get(f"/p/{slug}").get_data(as_text=True))
+    data = {"csrf_token": token, **{f"rank_{cid}": str(rank) for cid, rank in ids_by_rank.items()}}
+    return client.post(f"/p/{slug}", data=data, follow_redirects=follow)
+
+
+def test_poll_page_lists_scenes_and_sets_voter_cookie(client, make_poll):
+    make_poll()
+    response = client.get("/p/test-poll")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for title in ("Alpha", "Bravo", "Charlie"):
+        assert title in html
+    assert '<meta name="csrf-token"' in html
+    cookie = client.get_cookie("kp_voter")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_form_vote_redirects_to_results_with_receipt(app, client, make_poll):
+    poll = make_poll()
+    response = form_vote(client, {poll["ids"][2]: 1, poll["ids"][0]: 2}, follow=False)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/p/test-poll/results")
+    page = client.get("/p/test-poll/results").get_data(as_text=True)
+    with app.app_context():
+        ballot = db.session.scalar(select(Ballot))
+        assert ballot.ranking == f"{poll['ids'][2]},{poll['ids'][0]}"
+    assert f"Receipt: {ballot.receipt}" in page
+    assert "Charlie" in page
+
+
+def test_gaps_in_ranks_close_up(app, client, make_poll):
+    poll = make_poll()
+    form_vote(client, {poll["ids"][1]: 3, poll["ids"][0]: 1})
+    with app.app_context():
+        assert db.session.scalar(select(Ballot.ranking)) == f"{poll['ids'][0]},{poll['ids'][1]}"
+
+
+def test_second_form_vote_says_already_voted(app, client, make_poll):
+    poll = make_poll()
+    form_vote(client, {poll["ids"][0]: 1})
+    assert "You already voted" in client.get("/p/test-poll").get_data(as_text=True)
+    token = csrf_token_from(client.get("/p/test-poll").get_data(as_text=True))
+    direct = client.post("/p/test-poll", data={"csrf_token": token, f"rank_{poll['ids'][1]}": "1"})
+    assert direct.status_code == 409
+    assert "already voted" in direct.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ballot)) == 1
+
+
+def test_shared_rank_is_a_friendly_error(app, client, make_poll):
+    poll = make_poll()
+    response = form_vote(client, {poll["ids"][0]: 1, poll["ids"][1]: 1})
+    assert response.status_code == 422
+    assert "share rank #1" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0
+
+
+def test_empty_and_tampered_forms_are_rejected(app, client, make_poll):
+    poll = make_poll()
+    assert form_vote(client, {}).status_code == 422
+    assert form_vote(client, {poll["ids"][0]: 99}).status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0
+
+
+def test_form_without_csrf_is_a_friendly_403(app, client, make_poll):
+    poll = make_poll()
+    client.get("/p/test-poll")
+    response = client.post("/p/test-poll", data={f"rank_{poll['ids'][0]}": "1"})
+    assert response.status_code == 403
+    assert "text/html" in response.content_type
+    assert "Reload the page" in response.get_data(as_text=True)
+
+
+def test_unknown_poll_page_is_a_friendly_404(client):
+    response = client.get("/p/no-such-poll")
+    assert response.status_code == 404
+    assert "couldn't find" in response.get_data(as_text=True)
+
+
+def test_index_lists_open_polls(client, make_poll):
+    make_poll()
+    assert "Poll test-poll" in client.get("/").get_data(as_text=True)
+
+
+def test_year_leaderboard_shows_polls_of_that_year(client, make_poll):
+    make_poll(status="closed")
+    assert "Poll test-poll" in client.get("/leaderboard/2014").get_data(as_text=True)
+    assert "No polls for 2015" in client.get("/leaderboard/2015").get_data(as_text=True)

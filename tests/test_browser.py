@@ -1,0 +1,143 @@
+"""Real Chromium (Debian's, driven by Playwright): vote with and without JavaScript, embed in a blog.
+
+Set SCREENSHOT_DIR to keep the screenshots used in the README.
+"""
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from conftest import free_port
+from polls.extensions import db
+from polls.models import Ballot
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian chromium is not installed (make test installs it)"),
+]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP on a free port."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def shot(page, name: str) -> None:
+    target = os.environ.get("SCREENSHOT_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(target) / f"{name}.png"), full_page=True)
+
+
+def stored_rankings(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(Ballot.ranking).order_by(Ballot.id)))
+
+
+@pytest.fixture
+def demo(app, runner):
+    assert runner.invoke(args=["polls", "demo"]).exit_code == 0
+    with app.app_context():
+        from polls.models import Poll
+        poll = db.session.scalar(select(Poll).where(Poll.slug == "best-kiss-2014"))
+        return {c.title: c.id for c in poll.candidates}
+
+
+def test_vote_by_tapping_with_javascript(app, live_server, browser, demo):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{live_server}/p/best-kiss-2014")
+    page.locator(".candidate", has_text="Waterfall kiss").locator("h3").click()
+    page.locator(".candidate", has_text="Bus stop kiss").locator("h3").click()
+    page.locator(".candidate", has_text="Hand-to-mouth kiss").locator("h3").click()
+    assert page.locator(".candidate.ranked").count() == 3
+    shot(page, "poll-phone")
+    page.get_by_role("button", name="Cast my ballot").click()
+    page.get_by_text("Your ballot is in").wait_for()
+    receipt = page.locator(".receipt").inner_text()
+    assert receipt.startswith("Receipt: ")
+    expected = ",".join(str(demo[t]) for t in ("Waterfall kiss", "Bus stop kiss", "Hand-to-mouth kiss"))
+    assert stored_rankings(app)[-1] == expected
+    page.get_by_role("link", name="See the live standings").click()
+    page.get_by_text("Waterfall kiss").first.wait_for()
+    assert "is leading" in page.content()
+    page.goto(f"{live_server}/p/best-kiss-2014")
+    assert page.get_by_text("You already voted").is_visible()
+    page.close()
+
+
+def test_vote_with_javascript_disabled(app, live_server, browser, demo):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server}/p/best-kiss-2014")
+    page.get_by_label("Rank for Toast kiss").select_option("1")
+    page.get_by_label("Rank for Final kiss").select_option("2")
+    shot(page, "poll-desktop")
+    page.get_by_role("button", name="Cast my ballot").click()
+    page.get_by_text("Your ballot is in. Receipt:").wait_for()
+    assert page.url.endswith("/p/best-kiss-2014/results")
+    assert stored_rankings(app)[-1] == f"{demo['Toast kiss']},{demo['Final kiss']}"
+    context.close()
+
+
+def test_results_page_screenshot(live_server, browser, demo):
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto(f"{live_server}/p/best-kiss-all-time/results")
+    assert page.locator("table tbody tr").count() >= 11
+    assert page.get_by_text("wins").first.is_visible()
+    shot(page, "results")
+    page.close()
+
+
+@pytest.fixture
+def blog(tmp_path, live_server):
+    """Someone else's blog on another port, embedding the widget and (wrongly) a poll page."""
+    (tmp_path / "index.html").write_text(
+        f'<!doctype html><h1>My 2014 kiss list</h1>'
+        f'<iframe id="widget" src="{live_server}/embed/best-kiss-all-time" width="480" height="360"></iframe>'
+        f'<iframe id="page" src="{live_server}/p/best-kiss-all-time" width="480" height="200"></iframe>'
+    )
+    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path), **kw)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/index.html"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_widget_displays_inside_another_site_and_pages_refuse_framing(browser, blog, demo):
+    page = browser.new_page()
+    page.goto(blog)
+    widget = page.frame_locator("#widget")
+    widget.locator(".leader").wait_for()
+    assert widget.locator(".board li").count() == 5
+    refused = page.locator("#page").element_handle().content_frame()
+    assert "Best K-drama kiss of all time" not in refused.content()
+    shot(page, "embed")
+    page.close()

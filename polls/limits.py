@@ -15,6 +15,11 @@ ballot_limit = limiter.shared_limit(
     lambda: current_app.config["RATELIMIT_BALLOT"], scope="ballot", key_func=_ballot_key
 )
 
+# Only failed attempts count (a successful login redirects with 303), so a host
+# who mistypes once is not locked out, while guessing a password is slowed.
 login_limit = limiter.shared_limit(
-    lambda: current_app.config["RATELIMIT_LOGIN"], scope="login", methods=["POST"]
+    lambda: current_app.config["RATELIMIT_LOGIN"],
+    scope="login",
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code != 303,
 )

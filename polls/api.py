@@ -25,6 +25,14 @@ def poll_json(poll) -> dict:
     }
 
 
+def read_json_body():
+    """The request's JSON, or None when it is not JSON (too deeply nested counts as not JSON)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 @bp.get("/polls/<slug>")
 def poll_detail(slug: str):
     return jsonify(poll_json(poll_or_404(slug)))
@@ -34,7 +42,7 @@ def poll_detail(slug: str):
 @ballot_limit
 def cast(slug: str):
     poll = poll_or_404(slug)
-    body = request.get_json(silent=True)
+    body = read_json_body()
     try:
         if not isinstance(body, dict) or "ranking" not in body:
             raise BallotRejected(

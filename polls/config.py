@@ -10,10 +10,22 @@ def _env_int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {value!r}") from exc
 
 
+PRODUCTION = os.environ.get("KISSPOLL_ENV", "development") == "production"
+
+
+def _env_list(name: str) -> list[str] | None:
+    items = [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+    return items or None
+
+
 class Config:
     """Production and `make run` settings."""
 
     TESTING = False
+    PRODUCTION = PRODUCTION
+    # Host names this site answers to (Flask checks the Host header); set it in
+    # production so absolute URLs (oEmbed, embed snippets) can't be pointed elsewhere.
+    TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS")
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
     REDIS_URL = os.environ.get("REDIS_URL") or None
@@ -32,7 +44,7 @@ class Config:
     MAX_CONTENT_LENGTH = 64 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1" if PRODUCTION else "") == "1"
     VOTER_COOKIE_NAME = "kp_voter"
     VOTER_COOKIE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookie lifetime at 400 days
 

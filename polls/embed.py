@@ -24,11 +24,19 @@ def widget(slug: str):
 
 def _slug_from_poll_url(url: str) -> str:
     """The slug of one of our /p/<slug> or /p/<slug>/results URLs, else 404."""
-    parts = urlsplit(url)
-    segments = [s for s in parts.path.split("/") if s]
-    if parts.scheme not in ("http", "https") or len(segments) not in (2, 3) or segments[0] != "p":
-        abort(404, description="That URL is not a KissPoll poll or results page.")
-    if len(segments) == 3 and segments[2] != "results":
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 host)
+        parts = None
+    segments = [s for s in parts.path.split("/") if s] if parts else []
+    ours = (
+        parts is not None
+        and parts.scheme in ("http", "https")
+        and len(segments) in (2, 3)
+        and segments[0] == "p"
+        and segments[2:] in ([], ["results"])
+    )
+    if not ours:
         abort(404, description="That URL is not a KissPoll poll or results page.")
     if parts.netloc != request.host:
         abort(404, description="That URL belongs to another site.")

@@ -3,7 +3,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 JSON_PREFIXES = ("/api/", "/oembed")
 
@@ -38,6 +38,11 @@ def handle_csrf_error(exc: CSRFError):
     )
 
 
+def handle_untrusted_host(exc: SecurityError):
+    """A Host header outside TRUSTED_HOSTS: no URL can be built for it, so no page either."""
+    return exc.description, 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
@@ -47,5 +52,6 @@ def handle_unexpected(exc: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -59,12 +59,13 @@ def _settle_secret_key(app: Flask) -> None:
     """Production must be given SECRET_KEY; development keeps one in instance/."""
     if app.config.get("SECRET_KEY"):
         return
-    if os.environ.get("KISSPOLL_ENV", "development") == "production":
+    if app.config["PRODUCTION"]:
         raise RuntimeError("SECRET_KEY must be set when KISSPOLL_ENV=production")
     key_file = Path(app.instance_path) / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        # Created private (0600) from the start, never world-readable for a moment.
+        with os.fdopen(os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(secrets.token_hex(32))
     app.config["SECRET_KEY"] = key_file.read_text().strip()
 
 

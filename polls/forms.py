@@ -15,6 +15,7 @@ from wtforms.widgets import TextInput
 from polls.ballots import BallotRejected
 from polls.extensions import db
 from polls.models import Candidate, Poll
+from polls.tally import RESERVED_NAMES
 
 NOT_RANKED = ""
 
@@ -214,6 +215,8 @@ class CandidateForm(FlaskForm):
         self._candidate = candidate
 
     def validate_title(self, field) -> None:
+        if (field.data or "").lower() in RESERVED_NAMES:
+            raise ValidationError(f"“{field.data}” is a word the vote count uses; give the scene another title.")
         if self._poll is None or not field.data:
             return
         query = select(Candidate.id).where(

@@ -15,11 +15,8 @@ ballot_limit = limiter.shared_limit(
     lambda: current_app.config["RATELIMIT_BALLOT"], scope="ballot", key_func=_ballot_key
 )
 
-# Only failed attempts count (a successful login redirects with 303), so a host
-# who mistypes once is not locked out, while guessing a password is slowed.
+# Every login POST counts: a limit that counted only failures (deduct_when) is
+# checked before the response exists, so a burst of parallel guesses would pass.
 login_limit = limiter.shared_limit(
-    lambda: current_app.config["RATELIMIT_LOGIN"],
-    scope="login",
-    methods=["POST"],
-    deduct_when=lambda response: response.status_code != 303,
+    lambda: current_app.config["RATELIMIT_LOGIN"], scope="login", methods=["POST"]
 )

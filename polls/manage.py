@@ -75,7 +75,10 @@ def safe_next(target: str | None) -> str | None:
     """A local path to go back to after login, never another site."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. an unbalanced "[" read as an IPv6 host
+        return None
     return target if not parts.scheme and not parts.netloc else None
 
 

@@ -112,6 +112,6 @@ class Ballot(db.Model):
     voter_hash: Mapped[str] = mapped_column(String(64))
     # Candidate ids best first, joined by RANKING_SEPARATOR: a plain string so
     # that identical rankings can be counted with GROUP BY.
-    ranking: Mapped[str] = mapped_column(String(2000))
+    ranking: Mapped[str] = mapped_column(Text)
     receipt: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -53,7 +53,7 @@ def results_page(slug: str):
     return render_template("public/results.html", poll=poll, results=poll_results(poll))
 
 
-@bp.get("/leaderboard/<int:year>")
+@bp.get("/leaderboard/<int(max=9999):year>")
 def year_leaderboard(year: int):
     polls = polls_of_year(year)
     boards = [(poll, poll_results(poll)) for poll in polls]

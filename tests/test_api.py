@@ -1,7 +1,10 @@
 """The JSON API: poll description, casting ballots and every way a ballot can be wrong."""
+import hashlib
+import hmac
 import json
 
 import pytest
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
 
 from helpers import open_page, post_ballot
@@ -49,9 +52,12 @@ def test_cast_ballot_returns_receipt_and_counts(app, client, make_poll):
         ballot = db.session.scalar(select(Ballot))
         assert ballot.receipt == receipt
         assert ballot.ranking == f"{poll['ids'][1]},{poll['ids'][0]}"
-        # Only an HMAC of the voter token is stored, never the cookie itself.
-        assert len(ballot.voter_hash) == 64
-        assert ballot.voter_hash not in client.get_cookie("kp_voter").value
+        # The row holds HMAC-SHA256(key, token) of the browser's token, never the token itself.
+        token = URLSafeSerializer(app.config["SECRET_KEY"], salt="kissPoll-voter").loads(
+            client.get_cookie("kp_voter").value)
+        key = f"{app.config['SECRET_KEY']}:voter".encode()
+        assert ballot.voter_hash == hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+        assert token not in ballot.voter_hash
 
 
 def test_same_browser_cannot_vote_twice(app, client, make_poll):
@@ -113,6 +119,14 @@ def test_malformed_ballots_are_rejected_and_write_nothing(app, client, make_poll
     assert response.status_code == status
     assert response.get_json()["error"] == code
     assert response.get_json()["message"]
+    assert ballot_count(app) == 0
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(app, client, make_poll):
+    make_poll()
+    response = post_ballot(client, open_page(client), "[" * 50_000)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_json"
     assert ballot_count(app) == 0
 
 

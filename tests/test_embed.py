@@ -56,3 +56,10 @@ def test_poll_pages_advertise_oembed(client, make_poll):
 
 def test_widget_for_unknown_poll_is_404(client):
     assert client.get("/embed/nope").status_code == 404
+
+
+def test_oembed_with_unparseable_url_is_404(client, make_poll):
+    make_poll()
+    response = client.get("/oembed", query_string={"url": "http://[::1/p/test-poll"})
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"

@@ -97,3 +97,7 @@ def test_year_leaderboard_shows_polls_of_that_year(client, make_poll):
     make_poll(status="closed")
     assert "Poll test-poll" in client.get("/leaderboard/2014").get_data(as_text=True)
     assert "No polls for 2015" in client.get("/leaderboard/2015").get_data(as_text=True)
+
+
+def test_out_of_range_year_is_404_not_a_crash(client):
+    assert client.get("/leaderboard/99999999999999999999").status_code == 404

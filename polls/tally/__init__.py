@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .ballots import OVERVOTE, Profile, read_ballots_csv
+from .ballots import OVERVOTE, RESERVED_NAMES, Profile, read_ballots_csv
 from .irv import tabulate_irv
 from .rules import Rules
 
-__all__ = ["OVERVOTE", "Rules", "read_ballots_csv", "tabulate"]
+__all__ = ["OVERVOTE", "RESERVED_NAMES", "Rules", "read_ballots_csv", "tabulate"]
 
 
 def tabulate(profile: Profile, candidates: Iterable[str], rules: Rules) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from typing import IO, Union
 OVERVOTE = "overvote"
 # Transfer reports use this as a destination, so no candidate may be called it.
 EXHAUSTED = "exhausted"
+# Words the report and the CSV format give a meaning of their own.
+RESERVED_NAMES = ("", OVERVOTE, EXHAUSTED)
 
 Ballot = tuple[str, ...]
 Profile = Union[Mapping[Ballot, int], Iterable[tuple[Ballot, int]]]
@@ -116,7 +118,7 @@ def check_candidates(candidates: Iterable[str]) -> list[str]:
     """The candidate names as a list; raises ValueError for unusable ones."""
     names = list(candidates)
     for name in names:
-        if not isinstance(name, str) or name in ("", OVERVOTE, EXHAUSTED):
+        if not isinstance(name, str) or name in RESERVED_NAMES:
             raise ValueError(f"{name!r} cannot be a candidate name")
     if len(set(names)) != len(names):
         raise ValueError("candidate names must be distinct")

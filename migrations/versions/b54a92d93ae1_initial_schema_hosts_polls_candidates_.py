@@ -1,8 +1,8 @@
 """initial schema: hosts, polls, candidates, ballots
 
-Revision ID: eaeb7c0178c0
+Revision ID: b54a92d93ae1
 Revises: 
-Create Date: 2026-12-01 21:34:42.002918
+Create Date: 2026-12-01 21:55:19.543325
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'eaeb7c0178c0'
+revision = 'b54a92d93ae1'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -48,7 +48,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('poll_id', sa.Integer(), nullable=False),
     sa.Column('voter_hash', sa.String(length=64), nullable=False),
-    sa.Column('ranking', sa.String(length=2000), nullable=False),
+    sa.Column('ranking', sa.Text(), nullable=False),
     sa.Column('receipt', sa.String(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], name=op.f('fk_ballot_poll_id_poll')),

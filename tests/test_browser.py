@@ -141,3 +141,42 @@ def test_widget_displays_inside_another_site_and_pages_refuse_framing(browser, b
     assert "Best K-drama kiss of all time" not in refused.content()
     shot(page, "embed")
     page.close()
+
+
+def test_host_builds_and_opens_a_poll_then_a_fan_votes(app, live_server, browser, runner):
+    """The whole skeleton in one browser: create-host, log in, build, open, vote, close."""
+    assert runner.invoke(args=["polls", "create-host", "host@example.com", "--password", "correct horse battery"]).exit_code == 0
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto(f"{live_server}/manage/login")
+    page.get_by_label("Email").fill("host@example.com")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.locator("main").get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="New poll").first.click()
+    page.get_by_label("Title", exact=True).fill("Best K-drama kiss of 2015")
+    page.get_by_label("Year").fill("2015")
+    page.locator("main").get_by_role("button", name="Create").click()
+    for title, drama in (("Umbrella kiss", "Oh My Venus"), ("Office kiss", "She Was Pretty")):
+        add = page.locator("#add-scene")
+        add.get_by_label("Title", exact=True).fill(title)
+        add.get_by_label("Drama", exact=True).fill(drama)
+        add.get_by_label("Clip starts at").fill("6:00")
+        add.get_by_role("button", name="Add scene").click()
+        page.get_by_text(f"{title}").first.wait_for()
+    page.get_by_role("button", name="Open voting").click()
+    page.get_by_text("open", exact=True).first.wait_for()
+    shot(page, "desk")
+    slug = page.url.rstrip("/").rsplit("/", 1)[-1]
+
+    fan = browser.new_page()
+    fan.goto(f"{live_server}/p/{slug}")
+    fan.get_by_label("Rank for Office kiss").select_option("1")
+    fan.get_by_role("button", name="Cast my ballot").click()
+    fan.get_by_text("Your ballot is in").wait_for()
+    fan.goto(f"{live_server}/p/{slug}/results")
+    assert "Office kiss</strong> is leading" in fan.content()
+
+    page.get_by_role("button", name="Close voting").click()
+    fan.goto(f"{live_server}/p/{slug}/results")
+    assert "Office kiss</strong> wins" in fan.content()
+    page.close()
+    fan.close()

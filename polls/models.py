@@ -1,5 +1,6 @@
 """Database models (SQLAlchemy 2 typed mappings)."""
 from datetime import datetime, timezone
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
@@ -10,6 +11,21 @@ from polls.extensions import db
 
 POLL_STATUSES = ("draft", "open", "closed")
 RANKING_SEPARATOR = ","
+
+
+def clip_at(url: str, start: int) -> str:
+    """`url` with its start time: YouTube takes ?t=<seconds>, Vimeo #t=<seconds>s."""
+    if not url or not start:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    video_path = parts.path.startswith(("/watch", "/embed/", "/shorts/", "/live/"))
+    if host == "youtu.be" or (host.endswith("youtube.com") and video_path):
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k != "t"] + [("t", str(start))]
+        return urlunsplit(parts._replace(query=urlencode(query)))
+    if host.endswith("vimeo.com"):
+        return urlunsplit(parts._replace(fragment=f"t={start}s"))
+    return url
 
 
 def utcnow() -> datetime:
@@ -83,6 +99,11 @@ class Candidate(db.Model):
 
     poll: Mapped[Poll] = relationship(back_populates="candidates")
 
+    @property
+    def clip_url(self) -> str:
+        """The video link, opening at the kiss where the site understands a start time."""
+        return clip_at(self.video_url, self.video_start)
+
     def as_json(self) -> dict:
         return {
             "id": self.id,
@@ -94,6 +115,7 @@ class Candidate(db.Model):
             "description": self.description,
             "video_url": self.video_url or None,
             "video_start": self.video_start,
+            "clip_url": self.clip_url or None,
             "spoiler": self.spoiler,
         }
 

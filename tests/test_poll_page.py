@@ -1,9 +1,10 @@
 """The fan's poll page without JavaScript: render, vote by form, receipt, results."""
+import pytest
 from sqlalchemy import func, select
 
 from helpers import csrf_token_from
 from polls.extensions import db
-from polls.models import Ballot
+from polls.models import Ballot, Candidate, clip_at
 
 
 def form_vote(client, ids_by_rank: dict, slug="test-poll", follow=True):
@@ -101,3 +102,26 @@ def test_year_leaderboard_shows_polls_of_that_year(client, make_poll):
 
 def test_out_of_range_year_is_404_not_a_crash(client):
     assert client.get("/leaderboard/99999999999999999999").status_code == 404
+
+
+@pytest.mark.parametrize("url, start, expected", [
+    ("https://www.youtube.com/watch?v=abc", 360, "https://www.youtube.com/watch?v=abc&t=360"),
+    ("https://youtu.be/abc?t=5", 75, "https://youtu.be/abc?t=75"),
+    ("https://vimeo.com/123", 42, "https://vimeo.com/123#t=42s"),
+    ("https://example.com/clip.mp4", 360, "https://example.com/clip.mp4"),
+    ("https://www.youtube.com/results?search_query=kiss", 360, "https://www.youtube.com/results?search_query=kiss"),
+    ("https://www.youtube.com/watch?v=abc", 0, "https://www.youtube.com/watch?v=abc"),
+])
+def test_clip_links_open_at_the_kiss(url, start, expected):
+    assert clip_at(url, start) == expected
+
+
+def test_poll_page_links_the_clip_at_its_start(app, client, make_poll):
+    make_poll()
+    with app.app_context():
+        candidate = db.session.scalar(select(Candidate))
+        candidate.video_url, candidate.video_start = "https://www.youtube.com/watch?v=abc", 360
+        db.session.commit()
+    html = client.get("/p/test-poll").get_data(as_text=True)
+    assert 'href="https://www.youtube.com/watch?v=abc&amp;t=360"' in html
+    assert "the kiss starts at 6:00" in html

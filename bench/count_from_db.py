@@ -8,7 +8,6 @@ and prints the ratio. Absolute times depend on the machine; the ratio is the poi
 Usage: python bench/count_from_db.py [N]
 """
 import os
-import random
 import sys
 import tempfile
 import time
@@ -19,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select  # noqa: E402
 
+from polls.demo import generated_rankings  # noqa: E402
 from polls.extensions import db  # noqa: E402
 from polls.factory import create_app  # noqa: E402
 from polls.models import RANKING_SEPARATOR, Ballot, Poll  # noqa: E402
@@ -26,17 +26,9 @@ from polls.results import poll_results  # noqa: E402
 
 
 def fill(poll: Poll, n: int) -> None:
-    """N ballots of 1-5 ranks drawn with fixed popularity weights (reproducible)."""
-    rng = random.Random(2014)
-    ids = [c.id for c in poll.candidates]
-    weights = [9, 7, 6, 6, 8, 4, 3, 5, 2]
+    """N ballots drawn like the demo's (reproducible), inserted in batches."""
     batch = []
-    for i in range(n):
-        pool = list(zip(ids, weights))
-        ranking = []
-        for _ in range(rng.randint(1, 5)):
-            pick = rng.choices(range(len(pool)), weights=[w for _, w in pool])[0]
-            ranking.append(pool.pop(pick)[0])
+    for i, ranking in enumerate(generated_rankings([c.id for c in poll.candidates], n, "bench")):
         batch.append({"poll_id": poll.id, "voter_hash": f"{i:064x}",
                       "ranking": RANKING_SEPARATOR.join(map(str, ranking)), "receipt": f"b{i}"})
         if len(batch) == 50_000:

@@ -1,6 +1,7 @@
 """Demo polls built from the seed blog posts (facts from the posts, our own words)."""
 import random
 import secrets
+from collections.abc import Iterator
 
 from sqlalchemy import func, select
 
@@ -105,18 +106,19 @@ def _demo_host() -> Host:
     return host
 
 
-def _generated_rankings(candidate_ids: list[int], count: int, seed: str) -> list[list[int]]:
-    """Plackett-Luce style rankings of 1-5 scenes, reproducible from the seed."""
+def generated_rankings(candidate_ids: list[int], count: int, seed: str) -> Iterator[list[int]]:
+    """Plackett-Luce style rankings of 1-5 scenes, reproducible from the seed.
+
+    Earlier candidates are more popular (fixed weights), so counts run several rounds.
+    """
     rng = random.Random(seed)
-    rankings = []
     for _ in range(count):
         pool = list(zip(candidate_ids, _DEMO_WEIGHTS))
         ranking = []
         for _ in range(rng.randint(1, 5)):
             pick = rng.choices(range(len(pool)), weights=[w for _, w in pool])[0]
             ranking.append(pool.pop(pick)[0])
-        rankings.append(ranking)
-    return rankings
+        yield ranking
 
 
 def _load_poll(spec: dict, host: Host) -> str:
@@ -127,7 +129,7 @@ def _load_poll(spec: dict, host: Host) -> str:
     poll.candidates = [Candidate(position=i, **c) for i, c in enumerate(spec["candidates"])]
     db.session.add(poll)
     db.session.flush()
-    rankings = _generated_rankings([c.id for c in poll.candidates], spec.get("ballots", 0), spec["slug"])
+    rankings = list(generated_rankings([c.id for c in poll.candidates], spec.get("ballots", 0), spec["slug"]))
     db.session.add_all(
         Ballot(poll_id=poll.id, voter_hash=voter_hash(f"demo-{spec['slug']}-{n}"),
                ranking=RANKING_SEPARATOR.join(map(str, ranking)), receipt=secrets.token_urlsafe(12))

@@ -41,7 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     redis_store.init_app(app)
 
-    from polls import api, cli, embed, errors, health, manage, public, security, voters
+    from polls import api, cli, embed, errors, forms, health, manage, public, security, voters
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(embed.bp)
     app.register_blueprint(health.bp)
     app.after_request(voters.send_new_voter_cookie)
+    app.add_template_filter(forms.format_start_time, "start_time")
     errors.init_app(app)
     security.init_app(app)
     cli.init_app(app)

@@ -52,11 +52,6 @@ def ranking_from_form(poll: Poll, form: FlaskForm) -> list[int]:
     return [ranked[rank] for rank in sorted(ranked)]
 
 
-class LoginForm(FlaskForm):
-    email = StringField("Email", filters=[lambda v: clean_text(v)], validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
-
-
 # --- The host's desk ---------------------------------------------------------
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"
@@ -111,6 +106,11 @@ def format_start_time(seconds: int | None) -> str:
     hours, rest = divmod(int(seconds), 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class LoginForm(FlaskForm):
+    email = StringField("Email", filters=[clean_text], validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
 class StartTimeField(Field):

@@ -17,7 +17,8 @@ OVERVOTE = "overvote"
 # Transfer reports use this as a destination, so no candidate may be called it.
 EXHAUSTED = "exhausted"
 # Words the report and the CSV format give a meaning of their own.
-RESERVED_NAMES = ("", OVERVOTE, EXHAUSTED)
+RESIDUAL_SURPLUS = "residual surplus"
+RESERVED_NAMES = ("", OVERVOTE, EXHAUSTED, RESIDUAL_SURPLUS)
 
 Ballot = tuple[str, ...]
 Profile = Union[Mapping[Ballot, int], Iterable[tuple[Ballot, int]]]
@@ -36,29 +37,49 @@ def read_ballots_csv(source: str | os.PathLike | IO[str]) -> tuple[dict[Ballot, 
     a blank ballot is ``()``.  ``candidates`` lists the names in order of first
     appearance.  Raises ValueError naming the file and line for bad input.
     """
+    profile: dict[Ballot, int] = {}
+    candidates: dict[str, None] = {}
+    for _line, ballot, count in iter_ballot_rows(source):
+        profile[ballot] = profile.get(ballot, 0) + count
+        candidates.update((cell, None) for cell in ballot if cell and cell != OVERVOTE)
+    return profile, list(candidates)
+
+
+def iter_ballot_rows(source: str | os.PathLike | IO[str]) -> Iterator[tuple[int, Ballot, int]]:
+    """The rows of a counting CSV, one by one, as ``(line, ballot, count)``.
+
+    ``line`` is the file line on which the row starts (a quoted cell may hold
+    line breaks), ``ballot`` the row's rank cells as ``read_ballots_csv`` reads
+    them (stripped, trailing skipped ranks dropped; ``()`` for a blank row),
+    ``count`` its weight (1 without a count column).  Empty lines are skipped.
+    Raises ValueError naming the file and line for bad input, when that row is
+    reached.
+    """
     if isinstance(source, (str, os.PathLike)):
         name = os.fspath(source)
         with open(source, encoding="utf-8-sig", newline="") as stream:
-            return _read(stream, name)
-    return _read(source, getattr(source, "name", "<ballots>"))
+            yield from _rows(stream, name)
+    else:
+        yield from _rows(source, getattr(source, "name", "<ballots>"))
 
 
-def _read(stream: IO[str], name: str) -> tuple[dict[Ballot, int], list[str]]:
+def _rows(stream: IO[str], name: str) -> Iterator[tuple[int, Ballot, int]]:
     reader = csv.reader(stream)
     try:
         header = next(reader, None)
         if header is None:
             raise ValueError(f"{name}: the file is empty; expected a header row")
         rank_columns, count_column = _header_columns(header, name)
-        profile: dict[Ballot, int] = {}
-        candidates: dict[str, None] = {}
+        width = len(header)
+        start = reader.line_num + 1
         for row in reader:
+            line, start = start, reader.line_num + 1
             if not row:
                 continue
             where = f"{name} line {reader.line_num}"
-            if len(row) > len(header):
-                raise ValueError(f"{where}: {len(row)} cells, but the header has {len(header)}")
-            cells = [cell.strip() for cell in row] + [""] * (len(header) - len(row))
+            if len(row) > width:
+                raise ValueError(f"{where}: {len(row)} cells, but the header has {width}")
+            cells = [cell.strip() for cell in row] + [""] * (width - len(row))
             count = 1
             if count_column is not None:
                 if not _WHOLE_NUMBER.fullmatch(cells[count_column]):
@@ -67,14 +88,11 @@ def _read(stream: IO[str], name: str) -> tuple[dict[Ballot, int], list[str]]:
             ranks = [cells[i] for i in rank_columns]
             while ranks and not ranks[-1]:
                 ranks.pop()
-            ballot = tuple(ranks)
-            profile[ballot] = profile.get(ballot, 0) + count
-            candidates.update((cell, None) for cell in ballot if cell and cell != OVERVOTE)
+            yield line, tuple(ranks), count
     except UnicodeDecodeError:
         raise ValueError(f"{name}: not a UTF-8 text file") from None
     except csv.Error as error:
         raise ValueError(f"{name} line {reader.line_num}: {error}") from None
-    return profile, list(candidates)
 
 
 def _header_columns(header: list[str], name: str) -> tuple[list[int], int | None]:

@@ -15,8 +15,9 @@ from typing import Any
 
 from . import Rules, read_ballots_csv, tabulate
 from .ballots import EXHAUSTED
-from .irv import INACTIVE_REASONS
+from .rounds import INACTIVE_REASONS
 from .rules import METHODS, rctab_candidates
+from .stv import FINAL_ROUND_SURPLUS, RESIDUAL_SURPLUS
 from .tiebreak import sentence_list
 
 _NAME_WIDTH = 40  # longer names push their numbers right rather than widen every line
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m polls.tally", description="Count ranked ballots in a CSV file.")
     parser.add_argument("ballots", metavar="BALLOTS.csv", help="rank1,rank2,... and optional count")
     parser.add_argument("--method", default="irv", help=f"one of {', '.join(METHODS)} (default irv)")
-    parser.add_argument("--seats", type=int, default=1, help="seats to fill (default 1)")
+    parser.add_argument("--seats", type=int, default=1, help="seats to fill, 2 or more with stv (default 1)")
     parser.add_argument("--rules", metavar="RULES.json", help="RCTab rules; override --method/--seats")
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     try:
@@ -93,7 +94,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"{summary['totalNumBallots']} ballots ({summary['undervotes']} blank), "
         f"{summary['numCandidates']} candidates"
     ]
-    for result in report["results"]:
+    for result in report.get("results", []):  # methods without rounds have none
         lines += ["", f"Round {result['round']}  (threshold {result['threshold']})"]
         width = max(len(number) for number in result["tally"].values()) if result["tally"] else 1
         for name, votes in result["tally"].items():
@@ -106,27 +107,32 @@ def format_report(report: dict[str, Any]) -> str:
     if unresolved:
         lines.append(f"  -> counting stopped: {unresolved['explanation']}")
     lines.append("")
-    lines.append("Winner: " + (sentence_list(report["winners"]) or "none"))
+    label = "Winner" if summary["numWinners"] == 1 and len(report["winners"]) <= 1 else "Winners"
+    lines.append(f"{label}: " + (sentence_list(report["winners"]) or "none"))
     lines.append("Ranking:")
     lines += [f"  {place}. {name}" for place, name in enumerate(report["ranking"], 1)]
     return "\n".join(lines)
 
 
 def _inactive(inactive: dict[str, str]) -> str:
-    labels = ("overvotes", "skipped ranks", "exhausted", "repeated names")
+    labels = ("overvotes", "skipped ranks", "exhausted", "repeated names", "final-round surplus")
     parts = [
         f"{label} {inactive[reason]}"
-        for reason, label in zip(INACTIVE_REASONS, labels)
-        if inactive[reason] != "0"
+        for reason, label in zip(INACTIVE_REASONS + (FINAL_ROUND_SURPLUS,), labels)
+        if inactive.get(reason, "0") != "0"
     ]
     return "inactive: " + (", ".join(parts) or "0")
 
 
 def _outcome(outcome: dict[str, Any]) -> str:
-    if "elected" in outcome:
-        return f"  -> elected: {outcome['elected']}"
-    moves = ", ".join(
-        f"{votes} exhausted" if target == EXHAUSTED else f"{votes} to {target}"
-        for target, votes in outcome["transfers"].items()
-    )
-    return f"  -> eliminated: {outcome['eliminated']}" + (f" ({moves})" if moves else "")
+    moves = ", ".join(_move(target, votes) for target, votes in outcome["transfers"].items())
+    what = "elected" if "elected" in outcome else "eliminated"
+    return f"  -> {what}: {outcome[what]}" + (f" ({moves})" if moves else "")
+
+
+def _move(target: str, votes: str) -> str:
+    if target == EXHAUSTED:
+        return f"{votes} exhausted"
+    if target == RESIDUAL_SURPLUS:
+        return f"{votes} {RESIDUAL_SURPLUS}"
+    return f"{votes} to {target}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -17,6 +17,14 @@ TIEBREAK_MODES = (
 )
 SEEDED_TIEBREAK_MODES = ("random", "previousRoundCountsThenRandom", "generatePermutation")
 OVERVOTE_RULES = ("exhaustImmediately", "alwaysSkipToNextRank")
+SINGLE_WINNER = "singleWinnerMajority"
+MULTIPLE_PER_ROUND = "multiWinnerAllowMultipleWinnersPerRound"
+ONE_PER_ROUND = "multiWinnerAllowOnlyOneWinnerPerRound"
+BOTTOMS_UP = "bottomsUp"
+BOTTOMS_UP_PERCENTAGE = "bottomsUpUsingPercentageThreshold"
+WINNER_ELECTION_MODES = (
+    SINGLE_WINNER, MULTIPLE_PER_ROUND, ONE_PER_ROUND, BOTTOMS_UP, BOTTOMS_UP_PERCENTAGE
+)
 
 _BOOLEAN_KEYS = (
     "exhaustOnDuplicateCandidate",
@@ -25,6 +33,8 @@ _BOOLEAN_KEYS = (
     "doesFirstRoundDetermineThreshold",
     "nonIntegerWinningThreshold",
     "hareQuota",
+    "cutoffElimination",
+    "noWinnerWithoutVotes",
 )
 
 
@@ -32,11 +42,22 @@ _BOOLEAN_KEYS = (
 class Rules:
     """How to count.
 
-    ``method`` and ``seats`` pick the counting method; ``excluded`` names
-    candidates who stay on the ballot but out of the count.  Every other field
-    is the RCTab setting of the same name, with RCTab's meaning and values.
-    The defaults suit a fan poll: ties go to previous-round counts, then a
-    seeded draw; overvotes and skipped ranks move on to the next rank.
+    ``method`` and ``seats`` pick the counting method (RCTab's
+    ``numberOfWinners`` is ``seats``); ``excluded`` names candidates who stay
+    on the ballot but out of the count.  ``noWinnerWithoutVotes`` is
+    KissPoll's own: when no ballot ranks a candidate still in the count,
+    nobody wins (RCTab draws lots among the zeros; ``from_rctab`` leaves it
+    off unless the file sets it).  Every other field is the RCTab setting of
+    the same name, with RCTab's meaning and values.  The defaults
+    suit a fan poll: ties go to previous-round counts, then a seeded draw;
+    overvotes and skipped ranks move on to the next rank.
+
+    ``winnerElectionMode`` left as None means the method's usual mode (see
+    ``election_mode``): ``singleWinnerMajority`` for ``irv`` and for ``stv``
+    with one seat, ``multiWinnerAllowMultipleWinnersPerRound`` for ``stv``
+    with several.  ``bottomsUpUsingPercentageThreshold`` takes ``seats=0``
+    (as RCTab's ``numberOfWinners`` "0": the count decides how many win) and a
+    ``multiSeatBottomsUpPercentageThreshold`` in whole percent.
     """
 
     method: str = "irv"
@@ -56,6 +77,10 @@ class Rules:
     decimalPlacesForVoteArithmetic: int = 4
     nonIntegerWinningThreshold: bool = False
     hareQuota: bool = False
+    winnerElectionMode: str | None = None
+    multiSeatBottomsUpPercentageThreshold: int | None = None
+    cutoffElimination: bool = False
+    noWinnerWithoutVotes: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.excluded, str) or not isinstance(self.excluded, Iterable):
@@ -64,6 +89,14 @@ class Rules:
         for name, ok, expected in self._checks():
             if not ok:
                 raise ValueError(f"{name} must be {expected}, not {getattr(self, name)!r}")
+        for problem in self._conflicts():
+            raise ValueError(problem)
+
+    @property
+    def election_mode(self) -> str:
+        """RCTab's ``winnerElectionMode`` for this count: the one set, or the
+        method's usual one."""
+        return self.winnerElectionMode or _usual_mode(self.method, self.seats)
 
     def _checks(self) -> Iterator[tuple[str, bool, str]]:
         skipped, ranks, stop = (
@@ -71,7 +104,16 @@ class Rules:
         )
         places, uwi = self.decimalPlacesForVoteArithmetic, self.undeclaredWriteInCandidate
         yield "method", self.method in METHODS, _one_of(METHODS)
-        yield "seats", _is_int(self.seats) and self.seats >= 1, "a whole number >= 1"
+        mode, percent = self.winnerElectionMode, self.multiSeatBottomsUpPercentageThreshold
+        yield "seats", _is_int(self.seats) and (
+            self.seats >= 1 or (self.seats == 0 and mode == BOTTOMS_UP_PERCENTAGE)
+        ), "a whole number >= 1"
+        yield "winnerElectionMode", mode is None or mode in WINNER_ELECTION_MODES, (
+            _one_of(WINNER_ELECTION_MODES) + " or None"
+        )
+        yield "multiSeatBottomsUpPercentageThreshold", percent is None or (
+            _is_int(percent) and 1 <= percent <= 100
+        ), "a whole number from 1 to 100 or None"
         yield "tiebreakMode", self.tiebreakMode in TIEBREAK_MODES, _one_of(TIEBREAK_MODES)
         yield "randomSeed", _is_int(self.randomSeed) and -(2**63) <= self.randomSeed < 2**63, (
             "a 64-bit whole number"
@@ -96,6 +138,37 @@ class Rules:
         for name in _BOOLEAN_KEYS:
             yield name, isinstance(getattr(self, name), bool), "True or False"
 
+    def _conflicts(self) -> Iterator[str]:
+        """Settings that make sense alone but not together (RCTab refuses the
+        same combinations)."""
+        if self.method not in ("irv", "stv"):
+            return
+        mode, seats = self.election_mode, self.seats
+        if self.method == "irv" and seats != 1 and self.winnerElectionMode is None:
+            yield f"method 'irv' fills one seat; use method 'stv' for {seats} seats"
+        if self.method == "irv" and mode != SINGLE_WINNER:
+            yield f"winnerElectionMode {mode!r} needs method 'stv'"
+        if mode == SINGLE_WINNER and seats != 1:
+            yield f"winnerElectionMode {mode!r} fills one seat, not {seats}"
+        if mode in (MULTIPLE_PER_ROUND, ONE_PER_ROUND, BOTTOMS_UP) and seats < 2:
+            yield f"winnerElectionMode {mode!r} needs 2 or more seats, not {seats}"
+        percentage = mode == BOTTOMS_UP_PERCENTAGE
+        if percentage and seats != 0:
+            yield f"winnerElectionMode {mode!r} decides how many win: seats must be 0, not {seats}"
+        if percentage and self.multiSeatBottomsUpPercentageThreshold is None:
+            yield f"winnerElectionMode {mode!r} needs a multiSeatBottomsUpPercentageThreshold"
+        if not percentage and self.multiSeatBottomsUpPercentageThreshold is not None:
+            yield (
+                "multiSeatBottomsUpPercentageThreshold needs winnerElectionMode "
+                f"{BOTTOMS_UP_PERCENTAGE!r}"
+            )
+        if not percentage and self.cutoffElimination:
+            yield f"cutoffElimination needs winnerElectionMode {BOTTOMS_UP_PERCENTAGE!r}"
+        if mode != SINGLE_WINNER:
+            for key in ("batchElimination", "continueUntilTwoCandidatesRemain"):
+                if getattr(self, key):
+                    yield f"{key} is for one seat; it cannot be used with {mode!r}"
+
     @classmethod
     def from_rctab(cls, config: Mapping[str, Any]) -> Rules:
         """Rules from a rules.json as in the RCTab cases: ``{"rules": {...},
@@ -103,34 +176,34 @@ class Rules:
         A bare RCTab ``rules`` object is accepted too.
 
         Values may be strings (``"1"``), numbers or booleans.  Raises
-        ValueError for malformed values and for contests this engine cannot
-        count yet (several seats, bottoms-up, multi-pass).
+        ValueError for malformed values and for what this engine cannot count
+        (``multiPassIrv``, ``exhaustIfMultipleContinuing``).  Single-winner
+        contests count with ``irv``, multi-winner ones with ``stv``.
         """
         if not isinstance(config, Mapping):
             raise ValueError("rules must be a JSON object")
         raw = config.get("rules", config)
         if not isinstance(raw, Mapping):
             raise ValueError('"rules" must be a JSON object')
-        mode = _text(raw, "winnerElectionMode") or "singleWinnerMajority"
-        seats = _whole(raw, "numberOfWinners", 1)
-        if seats != 1 or mode.startswith("bottomsUp"):
+        mode = _text(raw, "winnerElectionMode") or SINGLE_WINNER
+        if mode == "multiPassIrv":
+            raise ValueError("winnerElectionMode 'multiPassIrv' is not available yet")
+        if mode not in WINNER_ELECTION_MODES:
             raise ValueError(
-                f"multi-seat contests ({mode}, numberOfWinners {seats}) are not available yet"
+                f"winnerElectionMode must be {_one_of(WINNER_ELECTION_MODES)}, not {mode!r}"
             )
-        if mode != "singleWinnerMajority":
-            raise ValueError(f"winnerElectionMode {mode!r} is not available yet")
         overvote_rule = _text(raw, "overvoteRule") or cls.overvoteRule
         if overvote_rule == "exhaustIfMultipleContinuing":
             raise ValueError("overvoteRule 'exhaustIfMultipleContinuing' is not available yet")
-        if _flag(raw, "cutoffElimination"):
-            raise ValueError("cutoffElimination is not available yet")
         tiebreak = _text(raw, "tiebreakMode")
         seed = _whole(raw, "randomSeed", None)
         if seed is None and tiebreak in SEEDED_TIEBREAK_MODES:
             raise ValueError(f"tiebreakMode {tiebreak!r} needs a randomSeed")
-        return cls(
-            method="irv",
-            seats=seats,
+        # RCTab leaves the percentage blank, or ignores it, in the other modes.
+        percent = _whole(raw, "multiSeatBottomsUpPercentageThreshold", None)
+        rules = cls(
+            method="irv" if mode == SINGLE_WINNER else "stv",
+            seats=_whole(raw, "numberOfWinners", 1),
             tiebreakMode=tiebreak or cls.tiebreakMode,
             randomSeed=cls.randomSeed if seed is None else seed,
             overvoteRule=overvote_rule,
@@ -139,8 +212,16 @@ class Rules:
             decimalPlacesForVoteArithmetic=_whole(raw, "decimalPlacesForVoteArithmetic", 4),
             excluded=tuple(c["name"] for c in rctab_candidates(config) if c["excluded"]),
             undeclaredWriteInCandidate=_uwi(config),
+            winnerElectionMode=mode,
+            multiSeatBottomsUpPercentageThreshold=(
+                percent if mode == BOTTOMS_UP_PERCENTAGE else None
+            ),
             **{key: _flag(raw, key) for key in _BOOLEAN_KEYS},
         )
+        # The method's usual mode is left unset, so equal rules compare equal.
+        if mode == _usual_mode(rules.method, rules.seats):
+            rules = replace(rules, winnerElectionMode=None)
+        return rules
 
 
 def rctab_candidates(config: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -155,6 +236,10 @@ def rctab_candidates(config: Mapping[str, Any]) -> list[dict[str, Any]]:
             raise ValueError('each entry of "candidates" needs a "name" string')
         result.append({"name": entry["name"], "excluded": _flag(entry, "excluded")})
     return result
+
+
+def _usual_mode(method: str, seats: Any) -> str:
+    return MULTIPLE_PER_ROUND if method == "stv" and _is_int(seats) and seats > 1 else SINGLE_WINNER
 
 
 def _uwi(config: Mapping[str, Any]) -> str | None:

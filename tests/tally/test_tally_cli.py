@@ -87,6 +87,65 @@ def test_unicode_and_very_long_names(tmp_path):
     assert readable.returncode == 0 and f"Winner: {long_name}" in readable.stdout
 
 
+@pytest.mark.parametrize("method", ["irv", "schulze", "ranked-pairs", "borda", "plurality"])
+def test_blank_ballots_crown_nobody(tmp_path, method):
+    # An exported poll with no votes yet: one 0-count row per scene, then blanks.
+    path = tmp_path / "empty.csv"
+    path.write_text("count,rank1,rank2\n0,Ro-woon,\n0,Hye-sun,\n2,,\n", encoding="utf-8")
+    result = run(path, "--method", method, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["winners"] == [] and report["tieBreaks"] == []
+    assert report["ranking"] == ["Ro-woon", "Hye-sun"]
+    assert report["summary"]["undervotes"] == 2
+    assert "Winner: none" in run(path, "--method", method).stdout
+
+
+def test_stv_two_seats_json(ballots):
+    result = run(ballots, "--method", "stv", "--seats", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["winners"] == ["Alice", "Bob"]
+    assert report["ranking"] == ["Alice", "Bob", "Cara", "Dan"]
+    assert [r["round"] for r in report["results"]] == [1, 2, 3, 4, 5]
+    # 21 votes, 2 seats: floor(21/3)+1 = 8, fixed from round 1.
+    assert {r["threshold"] for r in report["results"]} == {"8"}
+    assert report["results"][0]["tallyResults"] == [{"elected": "Alice", "transfers": {}}]
+    assert report["results"][3]["tallyResults"] == [
+        {"elected": "Bob", "transfers": {"exhausted": "3.9996", "residual surplus": "0.0004"}}
+    ]
+    assert report["results"][4]["tally"] == {"Alice": "8", "Bob": "8"}
+    assert report["results"][4]["inactiveBallots"]["finalRoundSurplus"] == "3.9996"
+    assert report["summary"] == {"numCandidates": 4, "numWinners": 2, "totalNumBallots": "24", "undervotes": 2,
+                                 "finalThreshold": "8"}
+
+
+def test_stv_two_seats_readable(ballots):
+    result = run(ballots, "--method", "stv", "--seats", "2")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Round 4  (threshold 8)" in out
+    assert "-> elected: Bob (3.9996 exhausted, 0.0004 residual surplus)" in out
+    assert "inactive: exhausted 2, final-round surplus 3.9996" in out
+    assert out.rstrip().endswith("Winners: Alice and Bob\nRanking:\n  1. Alice\n  2. Bob\n  3. Cara\n  4. Dan")
+
+
+def test_stv_one_seat_counts_as_irv(ballots):
+    assert run(ballots, "--method", "stv", "--json").stdout == run(ballots, "--json").stdout
+
+
+def test_multi_seat_rules_file(ballots, tmp_path):
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"rules": {
+        "numberOfWinners": "2", "winnerElectionMode": "multiWinnerAllowOnlyOneWinnerPerRound",
+        "tiebreakMode": "useCandidateOrder", "nonIntegerWinningThreshold": True,
+        "decimalPlacesForVoteArithmetic": "2"}}), encoding="utf-8")
+    report = json.loads(run(ballots, "--rules", rules, "--method", "irv", "--json").stdout)
+    # floor(21/3, 2 places) + 0.01
+    assert report["results"][0]["threshold"] == "7.01"
+    assert report["winners"] == ["Alice", "Bob"] and report["summary"]["numWinners"] == 2
+
+
 BAD_INPUTS = {
     "missing file": (None, [], "No such file"),
     "empty file": ("", [], "empty"),
@@ -96,13 +155,19 @@ BAD_INPUTS = {
     "too many cells": ("rank1,rank2\nA,B,C\n", [], "line 2"),
     "rank gap": ("rank1,rank3\nA,B\n", [], "numbered 1 to 2"),
     "unknown method": ("rank1\nA\n", ["--method", "coin-toss"], "method must be one of"),
-    "planned method": ("rank1\nA\n", ["--method", "stv"], "method 'stv' is not available yet"),
-    "several seats": ("rank1\nA\n", ["--seats", "3"], "not available yet"),
+    "irv with seats": ("rank1\nA\n", ["--seats", "3"], "method 'irv' fills one seat; use method 'stv' for 3 seats"),
     "bad seats": ("rank1\nA\n", ["--seats", "three"], "--seats"),
+    "stv zero seats": ("rank1\nA\n", ["--method", "stv", "--seats", "0"], "seats must be a whole number >= 1, not 0"),
+    "stv negative seats": ("rank1\nA\n", ["--method", "stv", "--seats", "-2"], "seats must be a whole number >= 1, not -2"),
+    "stv fractional seats": ("rank1\nA\n", ["--method", "stv", "--seats", "1.5"], "--seats"),
+    "stv seats missing": ("rank1\nA\n", ["--method", "stv", "--seats"], "--seats"),
     "unknown option": ("rank1\nA\n", ["--colour"], "unrecognized arguments"),
     "binary junk": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\xfd", [], "not a UTF-8 text file"),
     "bad rules json": ("rank1\nA\n", ["--rules", "{not json"], "not a JSON rules file"),
-    "multi-seat rules": ("rank1\nA\n", ["--rules", '{"rules": {"numberOfWinners": "3"}}'], "multi-seat"),
+    "multi-seat rules": ("rank1\nA\n", ["--rules", '{"rules": {"numberOfWinners": "3"}}'],
+                         "'singleWinnerMajority' fills one seat, not 3"),
+    "multi-pass rules": ("rank1\nA\n", ["--rules", '{"rules": {"numberOfWinners": "2", "winnerElectionMode": "multiPassIrv"}}'],
+                         "'multiPassIrv' is not available yet"),
     "rules not an object": ("rank1\nA\n", ["--rules", "[1, 2]"], "must be a JSON object"),
     "unknown candidate": ("rank1\nA\n", ["--rules", '{"candidates": [{"name": "B"}]}'], "'A', which is not a candidate"),
 }

@@ -96,6 +96,20 @@ def test_batch_elimination_and_ranking_order():
     assert report["ranking"] == ["A", "B", "C", "D", "E"]
 
 
+def test_ranking_after_the_winner_orders_each_batch_by_its_own_round():
+    # continueUntilTwoCandidatesRemain: B wins in round 1, A and E leave in
+    # round 2, C and D in round 3, where D (6) is ahead of C (5) although they
+    # were level (5 each) in round 2.
+    profile = {("F", "C"): 6, ("F", "B"): 5, ("B", "E", "F", "A"): 6, ("E", "D"): 1, ("B", "A"): 4,
+               ("B",): 8, ("D",): 5, ("B", "E"): 9, ("B", "F", "A", "C"): 4, ("E", "F"): 3, ("C",): 5}
+    rules = Rules(continueUntilTwoCandidatesRemain=True, batchElimination=True)
+    report = tabulate(profile, list("ABCDEF"), rules)
+    assert [[e.get("elected") or e["eliminated"] for e in r["tallyResults"]] for r in report["results"]] == [
+        ["B"], ["A", "E"], ["C", "D"], []]
+    assert report["results"][2]["tally"] == {"B": "31", "F": "14", "D": "6", "C": "5"}
+    assert report["ranking"] == ["B", "F", "D", "C", "E", "A"]
+
+
 def test_excluded_and_undeclared_write_ins():
     profile = {("Undeclared Write-ins", "A"): 5, ("A",): 3, ("B",): 4, ("X", "B"): 2}
     rules = Rules(excluded=["X"], undeclaredWriteInCandidate="Undeclared Write-ins")
@@ -142,8 +156,7 @@ def test_candidate_order_tie_break_is_explained():
         ({("A",): 1}, ["A", "A"], Rules(), "distinct"),
         ({("A",): 1}, ["A"], Rules(excluded=["Q"]), "'Q' is not in the candidate list"),
         ({("A",): 1}, ["A"], Rules(excluded=["A"]), "no candidates"),
-        ({("A",): 1}, ["A"], Rules(method="stv", seats=2), "method 'stv' is not available yet"),
-        ({("A",): 1}, ["A"], Rules(seats=2), "not available yet"),
+        ({("A",): 1}, ["A"], Rules(method="stv", seats=2, excluded=["A"]), "no candidates"),
     ],
 )
 def test_bad_input_is_a_clear_value_error(profile, candidates, rules, message):
@@ -158,6 +171,8 @@ def test_bad_input_is_a_clear_value_error(profile, candidates, rules, message):
         {"tiebreakMode": "dice"},
         {"maxSkippedRanksAllowed": -1},
         {"seats": 0},
+        {"seats": 2},
+        {"method": "stv", "seats": -1},
         {"batchElimination": "yes"},
         {"excluded": "Dan"},
     ],
@@ -193,14 +208,15 @@ def test_rules_from_rctab_reads_strings_numbers_and_booleans():
         batchElimination=True,
         excluded=("B",),
         undeclaredWriteInCandidate="Undeclared Write-ins",
+        noWinnerWithoutVotes=False,  # RCTab draws lots even among zeros
     )
 
 
 @pytest.mark.parametrize(
     "raw, message",
     [
-        ({"numberOfWinners": "3", "winnerElectionMode": "multiWinnerAllowMultipleWinnersPerRound"}, "multi-seat"),
-        ({"numberOfWinners": "0", "winnerElectionMode": "bottomsUpUsingPercentageThreshold"}, "multi-seat"),
+        ({"numberOfWinners": "3", "winnerElectionMode": "multiPassIrv"}, "not available yet"),
+        ({"overvoteRule": "exhaustIfMultipleContinuing"}, "not available yet"),
         ({"tiebreakMode": "random", "randomSeed": ""}, "needs a randomSeed"),
         ({"maxSkippedRanksAllowed": "lots"}, "whole number"),
         ({"batchElimination": "maybe"}, "true or false"),

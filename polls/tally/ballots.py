@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from typing import IO, Union
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import IO, Any, NoReturn, Union
 
 OVERVOTE = "overvote"
 # Transfer reports use this as a destination, so no candidate may be called it.
@@ -117,19 +117,35 @@ def _header_columns(header: list[str], name: str) -> tuple[list[int], int | None
     return [ranks[number] for number in sorted(ranks)], counts[0] if counts else None
 
 
-def iter_profile(profile: Profile) -> Iterator[tuple[Ballot, int]]:
-    """The ``(ballot, count)`` pairs of a profile, checked."""
+def iter_profile(profile: Profile, names: Iterable[str]) -> Iterator[tuple[Ballot, int]]:
+    """The ``(ballot, count)`` pairs of a profile, checked: every cell is one of
+    ``names``, blank or ``OVERVOTE``; every count a whole number >= 0."""
+    allowed = {*names, "", OVERVOTE}
     pairs = profile.items() if isinstance(profile, Mapping) else profile
     for pair in pairs:
         try:
             ballot, count = pair
         except (TypeError, ValueError):
             raise ValueError(f"profile entries must be (ballot, count) pairs, not {pair!r}") from None
-        if not isinstance(ballot, (tuple, list)) or not all(isinstance(c, str) for c in ballot):
-            raise ValueError(f"a ballot must be a tuple of strings, not {ballot!r}")
+        if not isinstance(ballot, (tuple, list)) or not _all_allowed(ballot, allowed):
+            _explain_bad_ballot(ballot, allowed)
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise ValueError(f"a ballot count must be a whole number >= 0, not {count!r}")
         yield tuple(ballot), count
+
+
+def _all_allowed(ballot: Sequence[Any], allowed: set[str]) -> bool:
+    try:
+        return allowed.issuperset(ballot)  # one C-speed pass: the usual case
+    except TypeError:  # an unhashable cell
+        return False
+
+
+def _explain_bad_ballot(ballot: Any, allowed: set[str]) -> NoReturn:
+    if not isinstance(ballot, (tuple, list)) or not all(isinstance(c, str) for c in ballot):
+        raise ValueError(f"a ballot must be a tuple of strings, not {ballot!r}")
+    unknown = next(cell for cell in ballot if cell not in allowed)
+    raise ValueError(f"a ballot ranks {unknown!r}, which is not a candidate")
 
 
 def check_candidates(candidates: Iterable[str]) -> list[str]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
-from .ballots import OVERVOTE, Profile, check_candidates, iter_profile
+from .ballots import Profile, check_candidates, iter_profile
 from .javacompat import java_string_key
 from .rounds import read_ballot
 from .rules import Rules
@@ -76,16 +76,13 @@ def read_rankings(profile: Profile, candidates: Sequence[str], rules: Rules) -> 
     limit = None if rules.maxRankingsAllowed == "max" else rules.maxRankingsAllowed
     counts: dict[Ranking, int] = {}
     total = undervotes = 0
-    for ballot, count in iter_profile(profile):
-        for cell in ballot:
-            if cell and cell != OVERVOTE and cell not in known:
-                raise ValueError(f"a ballot ranks {cell!r}, which is not a candidate")
+    for ballot, count in iter_profile(profile, known):
         total += count
-        marks = [(rank, cell) for rank, cell in enumerate(ballot[:limit], 1) if cell]
-        if not marks:
+        cells = ballot[:limit]
+        if not any(cells):
             undervotes += count
         elif count:
-            ranking, _ = read_ballot(marks, index, rules)  # index: no write-in label
+            ranking, _ = read_ballot(cells, index, rules)  # index: no write-in label
             counts[ranking] = counts.get(ranking, 0) + count
     num_candidates = len(declared) + (1 if uwi and uwi not in declared else 0)
     return Rankings(names, counts, total, undervotes, num_candidates, declared)

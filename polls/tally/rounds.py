@@ -13,7 +13,7 @@ vote, so every sum is exact integer arithmetic.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .ballots import EXHAUSTED, OVERVOTE, Profile, check_candidates, iter_profile
@@ -74,16 +74,13 @@ class RoundCount:
         paths: dict[tuple[tuple[int, ...], str], int] = {}
         # Excluded candidates are passed over.
         counted = {name: c for c, name in enumerate(self.names) if self.continuing[c]}
-        for ballot, count in iter_profile(profile):
-            for cell in ballot:
-                if cell and cell != OVERVOTE and cell not in self.index:
-                    raise ValueError(f"a ballot ranks {cell!r}, which is not a candidate")
+        for ballot, count in iter_profile(profile, self.names):
             self.total_ballots += count
-            marks = [(rank, cell) for rank, cell in enumerate(ballot[:limit], 1) if cell]
-            if not marks:
+            cells = ballot[:limit]
+            if not any(cells):
                 self.undervotes += count
             elif count:
-                path = read_ballot(marks, counted, self.rules)
+                path = read_ballot(cells, counted, self.rules)
                 paths[path] = paths.get(path, 0) + count
         # Ballots that read the same way from here on are counted as one.
         self.sequences = [sequence for sequence, _ in paths]
@@ -200,22 +197,28 @@ class RoundCount:
 
 
 def read_ballot(
-    marks: list[tuple[int, str]], counted: Mapping[str, int], rules: Rules
+    cells: Sequence[str], counted: Mapping[str, int], rules: Rules
 ) -> tuple[tuple[int, ...], str]:
     """The candidates (as ``counted[name]``) a ballot can go to, in order, and
-    why it becomes inactive after the last of them.  ``marks`` are its
-    (rank, name) pairs without blanks; names not in ``counted`` (excluded
-    candidates, say) are passed over.
+    why it becomes inactive after the last of them.  ``cells`` are its marks
+    in rank order (``""`` for a skipped rank); names not in ``counted``
+    (excluded candidates, say) are passed over.
 
     RCTab re-reads a ballot from rank 1 whenever its candidate leaves, but
     every check it makes depends only on the ballot, and a candidate who has
     left never returns, so reading once gives the same answers.
     """
     skips = rules.maxSkippedRanksAllowed
+    if (skips == "unlimited" and not rules.exhaustOnDuplicateCandidate
+            and rules.overvoteRule != "exhaustImmediately"):
+        # Nothing can end this ballot early: its counted names in order, each once.
+        return tuple(dict.fromkeys([counted[c] for c in cells if c in counted])), EXHAUSTED_CHOICES
     sequence: list[int] = []
     seen: set[str] = set()
     last_rank = 0
-    for rank, cell in marks:
+    for rank, cell in enumerate(cells, 1):
+        if not cell:
+            continue
         if skips != "unlimited" and rank - last_rank > skips + 1:
             return tuple(sequence), SKIPPED
         last_rank = rank

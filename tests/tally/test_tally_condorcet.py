@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from rctab_cases import SCALE_CASE, needs_cases, read_json, single_seat_cases
 
 from polls.tally import OVERVOTE, Rules, read_ballots_csv
 from polls.tally.condorcet import ordinal, pairwise_counts, read_rankings, tabulate_ranked_pairs, tabulate_schulze
@@ -16,8 +17,6 @@ from polls.tally.rules import rctab_candidates
 from polls.tally.tiebreak import TieBreaker
 
 PROJECT = Path(__file__).resolve().parents[2]
-CASES_DIR = PROJECT.parent / "shared" / "rctab-cases"
-SCALE_CASE = CASES_DIR / "2013_minneapolis_mayor_scale" / "ballots.csv"
 METHODS = [tabulate_schulze, tabulate_ranked_pairs]
 
 # Wikipedia, "Schulze method": 45 voters, 5 candidates.
@@ -316,19 +315,10 @@ def test_random_profiles_keep_each_methods_promises():
             assert sorted(report["ranking"]) == names
 
 
-needs_cases = pytest.mark.skipif(not CASES_DIR.is_dir(), reason=f"{CASES_DIR} is absent")
-
-
 def _final_two_cases():
-    if not CASES_DIR.is_dir():
-        return []
     cases = []
-    for case in sorted(p for p in CASES_DIR.iterdir() if (p / "rules.json").is_file()):
-        config = json.loads((case / "rules.json").read_text(encoding="utf-8"))
-        raw = config["rules"]
-        if str(raw["numberOfWinners"]) != "1" or raw["winnerElectionMode"].startswith("bottomsUp"):
-            continue
-        last = json.loads((case / "expected.json").read_text(encoding="utf-8"))["results"][-1]["tally"]
+    for case, config in single_seat_cases():
+        last = read_json(case, "expected.json")["results"][-1]["tally"]
         if len(last) == 2:
             cases.append(pytest.param(case, config, last, id=case.name))
     return cases

@@ -6,7 +6,8 @@ import random
 from decimal import Decimal
 
 import pytest
-from test_tally_condorcet import CASES_DIR, CITIES, SCALE_CASE, TENNESSEE, needs_cases
+from rctab_cases import SCALE_CASE, needs_cases, read_json, single_seat_cases
+from test_tally_condorcet import CITIES, TENNESSEE
 
 from polls.tally import OVERVOTE, Rules, read_ballots_csv
 from polls.tally.positional import tabulate_borda, tabulate_plurality
@@ -121,23 +122,11 @@ def test_bad_input_is_a_clear_value_error(method):
             method(profile, candidates, rules)
 
 
-def _single_seat_cases():
-    if not CASES_DIR.is_dir():
-        return []
-    cases = []
-    for case in sorted(p for p in CASES_DIR.iterdir() if (p / "rules.json").is_file()):
-        config = json.loads((case / "rules.json").read_text(encoding="utf-8"))
-        raw = config["rules"]
-        if str(raw["numberOfWinners"]) == "1" and not raw["winnerElectionMode"].startswith("bottomsUp"):
-            cases.append(pytest.param(case, config, id=case.name))
-    return cases
-
-
 @needs_cases
-@pytest.mark.parametrize("case, config", _single_seat_cases())
+@pytest.mark.parametrize("case, config", [pytest.param(*c, id=c[0].name) for c in single_seat_cases()])
 def test_plurality_matches_rctabs_first_round(case, config):
     """With write-ins counted as a candidate, plurality is an IRV count's round 1."""
-    expected = json.loads((case / "expected.json").read_text(encoding="utf-8"))["results"][0]["tally"]
+    expected = read_json(case, "expected.json")["results"][0]["tally"]
     profile, _ = read_ballots_csv(case / "ballots.csv")
     names = [c["name"] for c in rctab_candidates(config)]
     uwi = config.get("undeclaredWriteInCandidate")

@@ -8,14 +8,13 @@ bottoms-up modes) with ``stv``; every one is compared round by round.
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from rctab_cases import CASES_DIR, case_dirs, needs_cases, read_json
 
 from polls.tally import Rules, read_ballots_csv, tabulate
 from polls.tally.rules import rctab_candidates
 
-CASES_DIR = Path(__file__).resolve().parents[3] / "shared" / "rctab-cases"
 INACTIVE_KEYS = ("overvotes", "skippedRankings", "exhaustedChoices", "repeatedRankings")
 # Present only in the last round of a multi-seat count that moves surpluses.
 FINAL_ROUND_SURPLUS = "finalRoundSurplus"
@@ -34,11 +33,8 @@ MULTI_SEAT_CASES = {
     "test_set_multi_winner_whole_threshold",
 }
 
-needs_cases = pytest.mark.skipif(not CASES_DIR.is_dir(), reason=f"{CASES_DIR} is absent")
-
-
 def _config(case: str) -> dict:
-    return json.loads((CASES_DIR / case / "rules.json").read_text(encoding="utf-8"))
+    return read_json(CASES_DIR / case, "rules.json")
 
 
 def _is_multi_seat(case: str) -> bool:
@@ -48,7 +44,7 @@ def _is_multi_seat(case: str) -> bool:
 def _cases() -> list:
     if not CASES_DIR.is_dir():
         return [pytest.param(None, marks=pytest.mark.skip(reason=f"{CASES_DIR} is absent"))]
-    return sorted(p.name for p in CASES_DIR.iterdir() if (p / "rules.json").is_file())
+    return [p.name for p in case_dirs()]
 
 
 def _count(case: str) -> dict:

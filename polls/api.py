@@ -64,4 +64,5 @@ def cast(slug: str):
 @bp.get("/polls/<slug>/results")
 def results(slug: str):
     poll = poll_or_404(slug)
-    return jsonify(slug=poll.slug, method=poll.method, status=poll.status, **poll_results(poll))
+    # method and seats are the ones the count used (a fallback if the stored rules cannot be).
+    return jsonify({"slug": poll.slug, "status": poll.status, **poll_results(poll)})

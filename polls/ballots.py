@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from polls.extensions import db
 from polls.models import RANKING_SEPARATOR, Ballot, Poll
+from polls.results import ballots_changed
 from polls.voters import voter_hash
 
 
@@ -74,4 +75,5 @@ def cast_ballot(poll: Poll, raw_ranking, voter_token: str) -> Ballot:
         raise BallotRejected(
             409, "already_voted", "This browser has already voted in this poll."
         ) from None
+    ballots_changed(poll.id)
     return ballot

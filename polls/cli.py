@@ -1,5 +1,8 @@
-"""`flask --app app polls ...`: database set-up, demo data, hosts, counting."""
+"""`flask --app app polls ...`: database set-up, demo data, hosts, counting, ballot files."""
+import io
 import json
+import os
+import sys
 
 import click
 from flask import Flask
@@ -59,6 +62,72 @@ def tally(slug: str) -> None:
     if poll is None:
         raise click.ClickException(f"no poll with slug {slug!r}")
     click.echo(json.dumps(poll_results(poll), indent=2, ensure_ascii=False))
+
+
+# Rejected rows listed before the summary line; the rest are only counted.
+MAX_REJECTIONS_SHOWN = 50
+
+
+def _poll_or_fail(slug: str) -> Poll:
+    from polls.transfer import find_poll
+
+    poll = find_poll(slug)
+    if poll is None:
+        raise click.ClickException(f"no poll with slug {slug!r}")
+    return poll
+
+
+@polls_cli.command("export-ballots")
+@click.argument("slug")
+def export_ballots(slug: str) -> None:
+    """Print a poll's ballots, anonymised, as a counting CSV (`python -m polls.tally` reads it)."""
+    from polls.transfer import iter_ballots_csv, tally_options
+
+    poll = _poll_or_fail(slug)
+    options, exact = tally_options(poll)
+    if options or not exact:
+        # A hint on stderr, so that stdout is the CSV alone.
+        hint = " ".join(["python -m polls.tally FILE", *options])
+        if not exact:
+            hint += " (and this poll's other rule settings, which the file does not carry)"
+        click.echo(f"count it as the results page does: {hint}", err=True)
+    out = sys.stdout.buffer
+    try:
+        for chunk in iter_ballots_csv(poll):
+            out.write(chunk.encode("utf-8"))
+        out.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head`); say nothing more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+
+
+@polls_cli.command("import-ballots")
+@click.argument("slug")
+@click.argument("file", metavar="FILE")
+def import_ballots(slug: str, file: str) -> None:
+    """Add the ballots in a counting CSV (FILE, or - for standard input) to a poll, all or nothing."""
+    from polls.transfer import ImportRejected, import_ballots as load
+
+    poll = _poll_or_fail(slug)
+    if file == "-":
+        name = "<stdin>"
+        source = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+    else:
+        name = source = file
+    try:
+        imported = load(poll, source)
+    except ImportRejected as rejected:
+        for line, why in rejected.rejected[:MAX_REJECTIONS_SHOWN]:
+            click.echo(f"{name} line {line}: {why}", err=True)
+        hidden = len(rejected.rejected) - MAX_REJECTIONS_SHOWN
+        if hidden > 0:
+            click.echo(f"... and {hidden} more rejected rows", err=True)
+        raise click.ClickException(str(rejected)) from None
+    except OSError as error:
+        raise click.ClickException(f"{name}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise click.ClickException(" ".join(str(error).splitlines())) from None
+    click.echo(f"imported {imported} ballots into {poll.slug!r}")
 
 
 def init_app(app: Flask) -> None:

@@ -109,13 +109,15 @@ def _demo_host() -> Host:
 def generated_rankings(candidate_ids: list[int], count: int, seed: str) -> Iterator[list[int]]:
     """Plackett-Luce style rankings of 1-5 scenes, reproducible from the seed.
 
-    Earlier candidates are more popular (fixed weights), so counts run several rounds.
+    Candidates get fixed popularity weights in order (any past the eleventh
+    the smallest), so counts run several rounds.
     """
     rng = random.Random(seed)
+    weights = _DEMO_WEIGHTS + [_DEMO_WEIGHTS[-1]] * (len(candidate_ids) - len(_DEMO_WEIGHTS))
     for _ in range(count):
-        pool = list(zip(candidate_ids, _DEMO_WEIGHTS))
+        pool = list(zip(candidate_ids, weights))
         ranking = []
-        for _ in range(rng.randint(1, 5)):
+        for _ in range(min(rng.randint(1, 5), len(pool))):
             pick = rng.choices(range(len(pool)), weights=[w for _, w in pool])[0]
             ranking.append(pool.pop(pick)[0])
         yield ranking

@@ -15,6 +15,7 @@ from wtforms.widgets import TextInput
 from polls.ballots import BallotRejected
 from polls.extensions import db
 from polls.models import Candidate, Poll
+from polls.results import METHOD_NAMES
 from polls.tally import RESERVED_NAMES
 
 NOT_RANKED = ""
@@ -159,12 +160,30 @@ class PollSettingsForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=1000, message="Use a number from 1 to 1000, or leave it blank.")],
         description="Leave blank to let fans rank every scene.",
     )
+    method = SelectField(
+        "How the ballots are counted",
+        choices=[SelectChoice(method, name[0].upper() + name[1:]) for method, name in METHOD_NAMES.items()],
+        default="irv",
+        description="Instant runoff finds one winner the way cities count ranked ballots; "
+                    "single transferable vote fills several places (a top 3).",
+    )
+    seats = IntegerField(
+        "Winners (single transferable vote only)",
+        validators=[Optional(), NumberRange(min=1, max=100, message="Use a number from 1 to 100.")],
+        description="How many places to fill, e.g. 3 for a top 3. Leave blank for one.",
+    )
+
+    def validate_seats(self, field) -> None:
+        if (field.data or 1) > 1 and self.method.data != "stv":
+            raise ValidationError("Only single transferable vote fills more than one place.")
 
     def fill(self, poll: Poll) -> None:
         poll.title = self.title.data
         poll.year = self.year.data
         poll.description = self.description.data or ""
         poll.max_ranks = self.max_ranks.data
+        poll.method = self.method.data
+        poll.seats = self.seats.data or 1
 
 
 class PollForm(PollSettingsForm):

@@ -59,7 +59,12 @@ class Poll(db.Model):
     year: Mapped[int | None]
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="draft")
+    # How the ballots are counted: a polls.tally method, the seats to fill (stv)
+    # and RCTab rule overrides as a JSON object of Rules field names (see
+    # polls.results.poll_rules). server_default lets existing rows upgrade in place.
     method: Mapped[str] = mapped_column(String(20), default="irv")
+    seats: Mapped[int] = mapped_column(default=1, server_default="1")
+    rules: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     max_ranks: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

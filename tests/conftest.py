@@ -1,50 +1,21 @@
 """Fixtures: a real redis-server on a free port, a fresh SQLite file per test, helpers."""
-import shutil
-import socket
-import subprocess
-import time
-
 import pytest
 import redis
+from services import ServiceUnavailable, redis_server
 
 from polls.factory import create_app
 from polls.extensions import db
 from polls.models import Candidate, Host, Poll
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     """A real redis-server for the whole session (no persistence)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed: run `make test`, which installs it")
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.fail("redis-server did not start")
-    yield f"redis://127.0.0.1:{port}/0"
-    client.close()
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        with redis_server(tmp_path_factory.mktemp("redis")) as url:
+            yield url
+    except ServiceUnavailable as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from conftest import free_port
+from services import free_port
 from polls.extensions import db
 from polls.models import Ballot
 

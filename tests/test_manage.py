@@ -367,6 +367,9 @@ def test_duplicate_slug_is_a_friendly_error(app, owner, make_poll):
     ({"title": "X", "max_ranks": "0"}, "from 1 to 1000"),
     ({"title": "X", "max_ranks": "99999999999999999999999"}, "from 1 to 1000"),
     ({"title": "X" * 201}, "Field cannot be longer than 200 characters."),
+    ({"title": "X", "method": "dictator"}, "Not a valid choice."),
+    ({"title": "X", "method": "irv", "seats": "3"}, "Only single transferable vote fills more than one place."),
+    ({"title": "X", "method": "stv", "seats": "0"}, "from 1 to 100"),
 ])
 def test_bad_poll_forms_rerender_with_errors(app, owner, data, message):
     response = owner.post("/manage/polls/new", data=with_token(owner, data))
@@ -375,7 +378,25 @@ def test_bad_poll_forms_rerender_with_errors(app, owner, data, message):
     assert snapshot(app)["Poll"] == []
 
 
-@pytest.mark.parametrize("title", ["overvote", "Exhausted"])
+def test_host_picks_how_the_ballots_are_counted(app, owner, client):
+    owner.post("/manage/polls/new", data=with_token(owner, {"title": "Top 3 kisses", "slug": "top-3",
+                                                            "method": "stv", "seats": "3"}))
+    poll = get_poll(app, "top-3")
+    assert (poll.method, poll.seats) == ("stv", 3)
+    page = owner.get("/manage/polls/top-3").get_data(as_text=True)
+    assert '<option selected value="stv">Single transferable vote</option>' in page
+    for title in ("Wall kiss", "Rain kiss"):
+        owner.post("/manage/polls/top-3/candidates", data=with_token(owner, scene(title)))
+    owner.post("/manage/polls/top-3/status", data=with_token(owner, {"action": "open"}))
+    assert client.get("/api/v1/polls/top-3/results").get_json()["method_name"] == "single transferable vote, 3 seats"
+    # Back to one winner: the settings form saves method and seats together.
+    response = owner.post("/manage/polls/top-3", data=with_token(owner, {"title": "Top kiss", "method": "schulze"}))
+    assert response.status_code == 303
+    poll = get_poll(app, "top-3")
+    assert (poll.method, poll.seats) == ("schulze", 1)
+
+
+@pytest.mark.parametrize("title", ["overvote", "Exhausted", "residual surplus"])
 def test_titles_the_count_reserves_are_refused(app, owner, title):
     owner.post("/manage/polls/new", data=with_token(owner, {"title": "Words", "slug": "words"}))
     before = snapshot(app)
@@ -398,6 +419,7 @@ def test_duplicate_candidate_title_is_a_friendly_error(app, owner):
     response = owner.post(f"/manage/polls/dupes/candidates/{rain.id}", data=with_token(owner, scene("Wall kiss")))
     assert response.status_code == 400
     assert "This poll already has a scene called “Wall kiss”." in response.get_data(as_text=True)
+    assert snapshot(app) == before  # nothing added, nothing renamed
     # Keeping its own title is fine.
     assert owner.post(f"/manage/polls/dupes/candidates/{rain.id}",
                       data=with_token(owner, scene("Rain kiss"))).status_code == 303

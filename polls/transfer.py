@@ -1,0 +1,282 @@
+"""A poll's ballots in and out as the counting CSV format (see polls.tally).
+
+Export writes anonymised ballots: one row per distinct ranking with its count
+(counted by the database with GROUP BY), candidate titles in the cells, so
+that ``python -m polls.tally`` on the file counts what the results page
+counts.  Import reads the same format (paper ballots from a fan meeting,
+benchmarks) and stores each counted ballot as its own row, all or nothing.
+
+Plain functions on a Poll inside an app context; ``polls.cli`` and a
+download route are thin layers over them.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import secrets
+import uuid
+from array import array
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+from sqlalchemy import Connection, select
+
+from polls.extensions import db
+from polls.models import RANKING_SEPARATOR, Ballot, Poll, utcnow
+from polls.results import ballot_profile, ballots_changed, poll_rules
+from polls.tally import Rules
+from polls.tally.ballots import OVERVOTE, iter_ballot_rows
+from polls.voters import voter_hash
+
+# Rows per executemany when importing: big enough to amortise the round trip,
+# small enough to keep memory flat for a million ballots.
+IMPORT_BATCH = 20_000
+# SQLite page cache while importing, in KiB (freed when the import ends).
+SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+# Rows per chunk of CSV text when exporting (for a streamed download).
+EXPORT_CHUNK = 1_000
+
+
+# --- export ------------------------------------------------------------------
+
+def ballot_rows(poll: Poll) -> list[tuple[tuple[str, ...], int]]:
+    """The poll's distinct rankings as (titles best first, count), most cast first
+    (equal counts in the poll order of their choices).
+
+    The profile is the one the results page counts (``ballot_profile``:
+    identical rankings counted by the database with GROUP BY, never loaded
+    ballot by ballot), so an export counts to the same result by construction.
+    """
+    position = {c.title: i for i, c in enumerate(poll.candidates)}
+    return sorted(ballot_profile(poll).items(),
+                  key=lambda item: (-item[1], [position[t] for t in item[0]]))
+
+
+def export_rows(poll: Poll) -> Iterator[list[str]]:
+    """The export as CSV rows: the header ``count,rank1,...,rankN`` (N = longest
+    ballot, at least 1), one ``0,<title>`` row per candidate in poll order (so
+    a counter learns every candidate, in order, even one with no votes), then
+    one row per distinct ranking with its count."""
+    rows = ballot_rows(poll)
+    width = max((len(ballot) for ballot, _ in rows), default=0) or 1
+    yield ["count"] + [f"rank{i}" for i in range(1, width + 1)]
+    for candidate in poll.candidates:
+        yield ["0", candidate.title] + [""] * (width - 1)
+    for ballot, count in rows:
+        yield [str(count), *ballot] + [""] * (width - len(ballot))
+
+
+def iter_ballots_csv(poll: Poll) -> Iterator[str]:
+    """The export as chunks of CSV text (for ``flask.Response`` streaming)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for number, row in enumerate(export_rows(poll), start=1):
+        writer.writerow(row)
+        if number % EXPORT_CHUNK == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def export_ballots_csv(poll: Poll) -> str:
+    """The whole export as one string."""
+    return "".join(iter_ballots_csv(poll))
+
+
+def write_ballots_csv(poll: Poll, stream: IO[str]) -> None:
+    """Write the export to a text stream."""
+    for chunk in iter_ballots_csv(poll):
+        stream.write(chunk)
+
+
+def tally_options(poll: Poll) -> tuple[list[str], bool]:
+    """``(options, exact)``: the ``python -m polls.tally`` options that count an
+    export as the results page counts the poll (``--method``/``--seats``; none
+    for instant runoff), and whether they are enough: False when the poll's
+    stored rule overrides go beyond method and seats."""
+    rules = poll_rules(poll)
+    options = [] if rules.method == "irv" else ["--method", rules.method]
+    if rules.seats != 1:
+        options += ["--seats", str(rules.seats)]
+    return options, rules == Rules(method=rules.method, seats=rules.seats)
+
+
+# --- import ------------------------------------------------------------------
+
+class ImportRejected(Exception):
+    """Rows that cannot be imported; nothing was written."""
+
+    def __init__(self, rejected: list[tuple[int, str]], rows: int):
+        self.rejected = rejected
+        self.rows = rows
+        super().__init__(
+            f"{len(rejected)} of {rows} rows rejected; nothing was imported"
+        )
+
+
+@dataclass
+class _Checked:
+    """A file read against a poll: distinct rankings (as stored) and, in file
+    order, which ranking each accepted row holds and how many ballots."""
+
+    rankings: list[str] = field(default_factory=list)
+    row_ranking: array = field(default_factory=lambda: array("L"))
+    row_count: array = field(default_factory=lambda: array("Q"))
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    rows: int = 0
+
+
+def _ranking_checker(poll: Poll):
+    """A function from a row's cells to ``(ranking string, None)`` or ``(None, why)``."""
+    ids: dict[str, int | None] = {}
+    for candidate in poll.candidates:
+        title = candidate.title.strip()
+        # Two titles equal once trimmed cannot be told apart in a file.
+        ids[title] = None if title in ids else candidate.id
+    limit = poll.rank_limit
+
+    def check(cells: tuple[str, ...]) -> tuple[str | None, str | None]:
+        marked = [cell for cell in cells if cell]  # empty cells close up
+        if not marked:
+            return None, "no ranks (a blank ballot)"
+        chosen: list[int] = []
+        for rank, cell in enumerate(marked, start=1):
+            if cell == OVERVOTE:
+                return None, f"an overvote at rank {rank} (a ballot ranks one scene per place)"
+            if cell not in ids:
+                return None, f"unknown candidate {cell!r}"
+            if ids[cell] is None:
+                return None, f"{cell!r} matches more than one candidate"
+            if ids[cell] in chosen:
+                return None, f"{cell!r} is ranked more than once"
+            chosen.append(ids[cell])
+        if len(chosen) > limit:
+            return None, f"{len(chosen)} ranks, but this poll allows at most {limit}"
+        return RANKING_SEPARATOR.join(map(str, chosen)), None
+
+    return check
+
+
+def check_ballots_file(poll: Poll, source: str | os.PathLike | IO[str]) -> _Checked:
+    """Read and check every row of ``source`` against ``poll``, writing nothing.
+
+    Raises ValueError (naming the file and line) for a file that is not a
+    counting CSV, OSError for one that cannot be read.
+    """
+    check = _ranking_checker(poll)
+    # Each distinct row is checked once: (position in rankings, None) or (None, why).
+    verdicts: dict[tuple[str, ...], tuple[int | None, str | None]] = {}
+    positions: dict[str, int] = {}
+    checked = _Checked()
+    for line, cells, count in iter_ballot_rows(source):
+        checked.rows += 1
+        verdict = verdicts.get(cells)
+        if verdict is None:
+            ranking, why = check(cells)
+            if ranking is None:
+                verdict = (None, why)
+            else:
+                position = positions.setdefault(ranking, len(checked.rankings))
+                if position == len(checked.rankings):
+                    checked.rankings.append(ranking)
+                verdict = (position, None)
+            verdicts[cells] = verdict
+        position, why = verdict
+        if why is not None:
+            checked.rejected.append((line, why))
+        elif count:
+            checked.row_ranking.append(position)
+            checked.row_count.append(count)
+    return checked
+
+
+def import_ballots(poll: Poll, source: str | os.PathLike | IO[str], *, batch_size: int = IMPORT_BATCH) -> int:
+    """Store the ballots in ``source`` for ``poll``; return how many.
+
+    All or nothing: every row is checked first, and if any is rejected
+    ImportRejected lists them (line, reason) and nothing is written; the
+    ballots are then inserted in one transaction.  A row with count N is N
+    ballots.  Each gets a voter hash no browser can have (an HMAC of
+    ``import:<uuid4>:<n>``) and a random receipt.
+    """
+    checked = check_ballots_file(poll, source)
+    if checked.rejected:
+        raise ImportRejected(checked.rejected, checked.rows)
+    run = f"import:{uuid.uuid4()}:"
+    poll_id, rankings = poll.id, checked.rankings
+    connection = db.session.connection()
+    insert_many, stamp = _bulk_inserter(connection, utcnow())
+    token = secrets.token_urlsafe
+    number = 0
+    batch: list[tuple] = []
+    try:
+        with _big_sqlite_cache(connection):
+            for position, count in zip(checked.row_ranking, checked.row_count):
+                ranking = rankings[position]
+                for _ in range(count):
+                    number += 1
+                    batch.append((poll_id, voter_hash(run + str(number)), ranking, token(12), stamp))
+                    if len(batch) >= batch_size:
+                        insert_many(batch)
+                        batch = []
+            if batch:
+                insert_many(batch)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if number:
+        ballots_changed(poll.id)  # cached results are stale now
+    return number
+
+
+_COLUMNS = ("poll_id", "voter_hash", "ranking", "receipt", "created_at")
+
+
+def _bulk_inserter(connection: Connection, stamp: datetime) -> tuple[Callable[[list[tuple]], None], Any]:
+    """``(insert_many, stamp_value)``: ``insert_many(rows)`` inserts ballot rows,
+    tuples in _COLUMNS order whose created_at is ``stamp_value``, with one
+    executemany.
+
+    The INSERT is compiled once and, for drivers taking positional parameters
+    (SQLite), run straight through the driver's executemany with the timestamp
+    converted for the driver once rather than per row: a third faster than a
+    Core ``insert()`` with a dict per row.  Other drivers get the Core insert.
+    """
+    table = Ballot.__table__
+    dialect = connection.dialect
+    compiled = table.insert().compile(dialect=dialect, column_keys=list(_COLUMNS))
+    if compiled.positiontup != list(_COLUMNS):
+        statement = table.insert()
+        return (lambda rows: connection.execute(statement, [dict(zip(_COLUMNS, row)) for row in rows])), stamp
+    sql = str(compiled)
+    process = table.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+    return (lambda rows: connection.exec_driver_sql(sql, rows)), (process(stamp) if process else stamp)
+
+
+@contextmanager
+def _big_sqlite_cache(connection: Connection) -> Iterator[None]:
+    """On SQLite, a page cache big enough for the ballot indexes while importing.
+
+    The voter-hash and receipt indexes take random keys; with SQLite's default
+    2 MB cache a million inserts spend most of their time re-reading pages.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size={-SQLITE_IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")
+
+
+def find_poll(slug: str) -> Poll | None:
+    return db.session.scalar(select(Poll).where(Poll.slug == slug))

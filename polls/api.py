@@ -50,7 +50,7 @@ def cast(slug: str):
             )
         ballot = cast_ballot(poll, body["ranking"], current_voter_token())
     except BallotRejected as rejected:
-        return error_response(rejected.status, rejected.code, rejected.message)
+        return error_response(rejected.status, rejected.code, rejected.message, rejected.headers)
     return (
         jsonify(
             receipt=ballot.receipt,

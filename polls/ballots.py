@@ -1,23 +1,29 @@
 """Casting a ballot: validate the ranking, then insert it once per voter."""
+import logging
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from polls.extensions import db
 from polls.models import RANKING_SEPARATOR, Ballot, Poll
 from polls.results import ballots_changed
 from polls.voters import voter_hash
 
+log = logging.getLogger(__name__)
+# Seconds a fan is asked to wait when the database is too busy to take a ballot.
+BUSY_RETRY_AFTER = 5
+
 
 class BallotRejected(Exception):
     """A ballot that cannot be counted, with the HTTP status and a code for clients."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
 
 def parse_ranking(poll: Poll, raw) -> list[int]:
@@ -74,6 +80,15 @@ def cast_ballot(poll: Poll, raw_ranking, voter_token: str) -> Ballot:
         db.session.rollback()
         raise BallotRejected(
             409, "already_voted", "This browser has already voted in this poll."
+        ) from None
+    except OperationalError as error:
+        # SQLite's busy timeout ran out behind a long write (a big import-ballots, say).
+        db.session.rollback()
+        log.warning("poll %r: ballot not stored, the database is busy (%s)", poll.slug, error)
+        raise BallotRejected(
+            503, "busy", "The poll is too busy to take your ballot right now, and it was not saved. "
+                         "Please try again in a few seconds.",
+            headers={"Retry-After": str(BUSY_RETRY_AFTER)},
         ) from None
     ballots_changed(poll.id)
     return ballot

@@ -42,6 +42,7 @@ def cast_form_ballot(slug: str):
         return (
             render_template("public/poll.html", poll=poll, form=form, existing=existing, error=rejected.message),
             rejected.status,
+            rejected.headers,
         )
     flash(f"Your ballot is in. Receipt: {ballot.receipt}", "success")
     return redirect(url_for("public.results_page", slug=poll.slug), code=303)

@@ -2,6 +2,7 @@
 import hashlib
 import hmac
 import json
+import sqlite3
 
 import pytest
 from itsdangerous import URLSafeSerializer
@@ -67,6 +68,27 @@ def test_same_browser_cannot_vote_twice(app, client, make_poll):
     again = post_ballot(client, token, {"ranking": [poll["ids"][1]]})
     assert again.status_code == 409
     assert again.get_json()["error"] == "already_voted"
+    assert ballot_count(app) == 1
+
+
+def test_ballot_behind_a_long_write_is_a_clean_503_and_can_be_cast_again(app, client, make_poll):
+    poll = make_poll()
+    token = open_page(client)
+    # Another process (a million-ballot import-ballots, say) holds SQLite's write lock
+    # for longer than the app's 5 s busy timeout.
+    blocker = sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        busy = post_ballot(client, token, {"ranking": [poll["ids"][0]]})
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert busy.status_code == 503
+    # Flask-Limiter keeps the later of this and its own window's reset.
+    assert int(busy.headers["Retry-After"]) >= 5
+    assert busy.get_json()["error"] == "busy"
+    assert ballot_count(app) == 0
+    assert post_ballot(client, token, {"ranking": [poll["ids"][0]]}).status_code == 201
     assert ballot_count(app) == 1
 
 

@@ -15,7 +15,8 @@ row per distinct ranking with its count) in a temporary directory, then times:
                 profile is built from the CSV beforehand, untimed)
   import        ``flask polls import-ballots`` (in process) of the CSV into a fresh
                 SQLite file: reading, checking and inserting every ballot
-  DB->leaderboard  compute_results(): GROUP BY ranking in the database, the tally,
+  DB->leaderboard  compute_results(): the poll's ranking counts from the database
+                (one row per distinct ranking, kept by triggers), the tally,
                 the leaderboard (no cache)
   baseline      every ballot row loaded as an ORM object, grouped in Python, tallied
   cached        a poll_results() cache hit, when redis-server is installed (one is

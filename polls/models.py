@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import DDL, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -138,7 +138,76 @@ class Ballot(db.Model):
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id"))
     voter_hash: Mapped[str] = mapped_column(String(64))
     # Candidate ids best first, joined by RANKING_SEPARATOR: a plain string so
-    # that identical rankings can be counted with GROUP BY.
+    # that identical rankings share one key (RankingCount, GROUP BY).
     ranking: Mapped[str] = mapped_column(Text)
     receipt: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RankingCount(db.Model):
+    """How many of a poll's ballots read each ranking, kept by the database itself.
+
+    Triggers on ``ballot`` (``RANKING_COUNT_TRIGGERS``) add one on every insert,
+    take one off on every delete and move one on an update of the poll or the
+    ranking, in the same transaction, whichever code writes the ballot (the
+    API, the form, import-ballots, a console).  Counting a poll then reads one
+    row per distinct ranking instead of grouping every ballot.  A later rule
+    that leaves ballots out of the count must leave them out here too.
+    """
+
+    __tablename__ = "ranking_count"
+    # Rows stored in primary-key order: reading a poll's counts is one range scan.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id"), primary_key=True)
+    ranking: Mapped[str] = mapped_column(Text, primary_key=True)
+    ballots: Mapped[int]
+
+
+_SQLITE_COUNT_UP = """
+    INSERT INTO ranking_count (poll_id, ranking, ballots) VALUES (NEW.poll_id, NEW.ranking, 1)
+    ON CONFLICT (poll_id, ranking) DO UPDATE SET ballots = ballots + 1;"""
+_SQLITE_COUNT_DOWN = """
+    UPDATE ranking_count SET ballots = ballots - 1 WHERE poll_id = OLD.poll_id AND ranking = OLD.ranking;"""
+
+# Statements that create the triggers, by database dialect.
+RANKING_COUNT_TRIGGERS = {
+    "sqlite": [
+        f"CREATE TRIGGER ballot_counted AFTER INSERT ON ballot BEGIN {_SQLITE_COUNT_UP} END",
+        f"CREATE TRIGGER ballot_uncounted AFTER DELETE ON ballot BEGIN {_SQLITE_COUNT_DOWN} END",
+        "CREATE TRIGGER ballot_recounted AFTER UPDATE OF poll_id, ranking ON ballot "
+        f"BEGIN {_SQLITE_COUNT_DOWN} {_SQLITE_COUNT_UP} END",
+    ],
+    "postgresql": [
+        """CREATE FUNCTION ballot_ranking_count() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP IN ('DELETE', 'UPDATE') THEN
+                UPDATE ranking_count SET ballots = ballots - 1
+                WHERE poll_id = OLD.poll_id AND ranking = OLD.ranking;
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                INSERT INTO ranking_count (poll_id, ranking, ballots) VALUES (NEW.poll_id, NEW.ranking, 1)
+                ON CONFLICT (poll_id, ranking) DO UPDATE SET ballots = ranking_count.ballots + 1;
+            END IF;
+            RETURN NULL;
+        END $$""",
+        "CREATE TRIGGER ballot_ranking_count AFTER INSERT OR DELETE OR UPDATE OF poll_id, ranking ON ballot "
+        "FOR EACH ROW EXECUTE FUNCTION ballot_ranking_count()",
+    ],
+}
+RANKING_COUNT_DROPS = {
+    "sqlite": [f"DROP TRIGGER IF EXISTS {name}" for name in ("ballot_counted", "ballot_uncounted", "ballot_recounted")],
+    "postgresql": ["DROP TRIGGER IF EXISTS ballot_ranking_count ON ballot",
+                   "DROP FUNCTION IF EXISTS ballot_ranking_count()"],
+}
+
+
+
+def _create_triggers_with_ballot_table() -> None:
+    """``db.create_all`` (the tests) makes the triggers with the table, as the migration does."""
+    for dialect, statements in RANKING_COUNT_TRIGGERS.items():
+        for statement in statements:
+            event.listen(Ballot.__table__, "after_create", DDL(statement).execute_if(dialect=dialect))
+
+
+_create_triggers_with_ballot_table()

@@ -33,10 +33,10 @@ from typing import Any
 
 import redis
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from polls.extensions import db, redis_store
-from polls.models import RANKING_SEPARATOR, Ballot, Poll
+from polls.models import RANKING_SEPARATOR, Poll, RankingCount
 from polls.tally import Rules, tabulate
 from polls.tally import tabulate as _dry_run  # checks rules; not the (monkeypatchable) count
 
@@ -66,17 +66,23 @@ ENGINE_EXTRAS = ("pairwise", "strongestPaths", "lockedPairs", "skippedPairs", "s
 
 
 def ballot_profile(poll: Poll) -> dict[tuple[str, ...], int]:
-    """Identical rankings counted by the database, as candidate titles best first."""
+    """The poll's ballots as distinct rankings (candidate titles best first) and
+    how many read each: one ``RankingCount`` row per ranking, which the database
+    keeps up to date as ballots arrive."""
     titles = {str(c.id): c.title for c in poll.candidates}
+    title_of = titles.__getitem__
     rows = db.session.execute(
-        select(Ballot.ranking, func.count())
-        .where(Ballot.poll_id == poll.id)
-        .group_by(Ballot.ranking)
+        select(RankingCount.ranking, RankingCount.ballots)
+        .where(RankingCount.poll_id == poll.id, RankingCount.ballots > 0)
     )
     profile: dict[tuple[str, ...], int] = {}
     for ranking, count in rows:
+        ids = ranking.split(RANKING_SEPARATOR)
+        try:
+            ballot = tuple(map(title_of, ids))
+        except KeyError:  # ids of scenes no longer in the poll are passed over
+            ballot = tuple(titles[cid] for cid in ids if cid in titles)
         # Two stored rankings can read the same once unknown ids are dropped: add them up.
-        ballot = tuple(titles[cid] for cid in ranking.split(RANKING_SEPARATOR) if cid in titles)
         profile[ballot] = profile.get(ballot, 0) + count
     return profile
 

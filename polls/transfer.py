@@ -1,7 +1,7 @@
 """A poll's ballots in and out as the counting CSV format (see polls.tally).
 
 Export writes anonymised ballots: one row per distinct ranking with its count
-(counted by the database with GROUP BY), candidate titles in the cells, so
+(the counts the database keeps, see ``RankingCount``), candidate titles in the cells, so
 that ``python -m polls.tally`` on the file counts what the results page
 counts.  Import reads the same format (paper ballots from a fan meeting,
 benchmarks) and stores each counted ballot as its own row, all or nothing.
@@ -48,8 +48,8 @@ def ballot_rows(poll: Poll) -> list[tuple[tuple[str, ...], int]]:
     (equal counts in the poll order of their choices).
 
     The profile is the one the results page counts (``ballot_profile``:
-    identical rankings counted by the database with GROUP BY, never loaded
-    ballot by ballot), so an export counts to the same result by construction.
+    the database's count of each distinct ranking, never ballots loaded one
+    by one), so an export counts to the same result by construction.
     """
     position = {c.title: i for i, c in enumerate(poll.candidates)}
     return sorted(ballot_profile(poll).items(),

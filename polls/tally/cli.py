@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from typing import Any
 
 from . import Rules, read_ballots_csv, tabulate
@@ -70,13 +71,25 @@ def _count(args: argparse.Namespace) -> dict[str, Any]:
     else:
         config = _load_rules_file(args.rules)
         try:
-            rules = Rules.from_rctab(config)
+            rules = _with_command_line_method(Rules.from_rctab(config), config, args)
             listed = [entry["name"] for entry in rctab_candidates(config)]
         except ValueError as error:
             raise ValueError(f"{args.rules}: {error}") from None
     profile, seen = read_ballots_csv(args.ballots)
     candidates = listed or [name for name in seen if name != rules.undeclaredWriteInCandidate]
     return tabulate(profile, candidates, rules)
+
+
+def _with_command_line_method(rules: Rules, config: Any, args: argparse.Namespace) -> Rules:
+    """What the rules file sets overrides --method and --seats; what it leaves
+    out (``winnerElectionMode``, ``numberOfWinners``) comes from them."""
+    raw = config.get("rules", config)
+    method = rules.method if "winnerElectionMode" in raw else args.method
+    seats = rules.seats if "numberOfWinners" in raw else args.seats
+    if (method, seats) == (rules.method, rules.seats):
+        return rules
+    winner_mode = rules.winnerElectionMode if "winnerElectionMode" in raw else None
+    return replace(rules, method=method, seats=seats, winnerElectionMode=winner_mode)
 
 
 def _load_rules_file(path: str) -> Any:

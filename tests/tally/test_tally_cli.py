@@ -146,6 +146,15 @@ def test_multi_seat_rules_file(ballots, tmp_path):
     assert report["winners"] == ["Alice", "Bob"] and report["summary"]["numWinners"] == 2
 
 
+def test_rules_file_without_a_method_keeps_the_command_line_one(ballots, tmp_path):
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"rules": {"tiebreakMode": "useCandidateOrder"}}), encoding="utf-8")
+    report = json.loads(run(ballots, "--rules", rules, "--method", "schulze", "--json").stdout)
+    assert "pairwise" in report and report["winners"] == ["Bob"]
+    stv = json.loads(run(ballots, "--rules", rules, "--method", "stv", "--seats", "2", "--json").stdout)
+    assert stv["winners"] == ["Alice", "Bob"] and stv["summary"]["numWinners"] == 2
+
+
 BAD_INPUTS = {
     "missing file": (None, [], "No such file"),
     "empty file": ("", [], "empty"),

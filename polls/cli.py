@@ -79,17 +79,27 @@ def _poll_or_fail(slug: str) -> Poll:
 
 @polls_cli.command("export-ballots")
 @click.argument("slug")
-def export_ballots(slug: str) -> None:
+@click.option("--rules-out", "rules_out", metavar="RULES.json", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the rules file that python -m polls.tally needs for this poll's settings.")
+def export_ballots(slug: str, rules_out: str | None) -> None:
     """Print a poll's ballots, anonymised, as a counting CSV (`python -m polls.tally` reads it)."""
-    from polls.transfer import iter_ballots_csv, tally_options
+    from polls.transfer import iter_ballots_csv, tally_command
 
     poll = _poll_or_fail(slug)
-    options, exact = tally_options(poll)
-    if options or not exact:
+    options, config = tally_command(poll)
+    if config is not None:
+        if rules_out:
+            try:
+                with open(rules_out, "w", encoding="utf-8") as stream:
+                    json.dump(config, stream, ensure_ascii=False, indent=2)
+            except OSError as error:
+                raise click.ClickException(f"cannot write {rules_out}: {error.strerror}") from None
+        options += ["--rules", rules_out or "RULES.json"]
+    if options:
         # A hint on stderr, so that stdout is the CSV alone.
         hint = " ".join(["python -m polls.tally FILE", *options])
-        if not exact:
-            hint += " (and this poll's other rule settings, which the file does not carry)"
+        if config is not None and not rules_out:
+            hint += " (export again with --rules-out RULES.json to get that file)"
         click.echo(f"count it as the results page does: {hint}", err=True)
     out = sys.stdout.buffer
     try:

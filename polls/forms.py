@@ -15,8 +15,8 @@ from wtforms.widgets import TextInput
 from polls.ballots import BallotRejected
 from polls.extensions import db
 from polls.models import Candidate, Poll
-from polls.results import METHOD_NAMES
-from polls.tally import RESERVED_NAMES
+from polls.results import METHOD_NAMES, rule_override, set_rule_override
+from polls.tally import RESERVED_NAMES, Rules
 
 NOT_RANKED = ""
 
@@ -173,6 +173,24 @@ class PollSettingsForm(FlaskForm):
         description="How many places to fill, e.g. 3 for a top 3. Leave blank for one.",
     )
 
+    tiebreak = SelectField(
+        "When scenes tie",
+        choices=[
+            SelectChoice("previousRoundCountsThenRandom", "Earlier rounds decide; if still tied, a draw"),
+            SelectChoice("random", "A draw"),
+            SelectChoice("useCandidateOrder", "The order of the scenes in this poll decides"),
+            SelectChoice("stopCountingAndAsk", "Stop the count and show the tie (I will settle it)"),
+        ],
+        default=Rules.tiebreakMode,
+        description="A draw is seeded, so the same ballots always give the same result. "
+                    "A tie left to you shows on the results page until you pick another rule.",
+    )
+
+    @classmethod
+    def for_poll(cls, poll: Poll) -> "PollSettingsForm":
+        """The form filled in from the poll, for editing."""
+        return cls(formdata=None, obj=poll, tiebreak=rule_override(poll, "tiebreakMode", Rules.tiebreakMode))
+
     def validate_seats(self, field) -> None:
         if (field.data or 1) > 1 and self.method.data != "stv":
             raise ValidationError("Only single transferable vote fills more than one place.")
@@ -184,6 +202,7 @@ class PollSettingsForm(FlaskForm):
         poll.max_ranks = self.max_ranks.data
         poll.method = self.method.data
         poll.seats = self.seats.data or 1
+        set_rule_override(poll, "tiebreakMode", self.tiebreak.data)
 
 
 class PollForm(PollSettingsForm):

@@ -88,7 +88,7 @@ def see_other(endpoint: str, **values):
 
 def render_poll_page(poll: Poll, *, settings=None, new_candidate=None, status: int = 200):
     """The poll editor: settings, scenes, the add-scene form and the status buttons."""
-    settings = settings or PollSettingsForm(formdata=None, obj=poll)
+    settings = settings or PollSettingsForm.for_poll(poll)
     new_candidate = new_candidate or CandidateForm(formdata=None, poll=poll)
     return render_template(
         "manage/poll_edit.html",

@@ -99,6 +99,29 @@ def stored_overrides(poll: Poll) -> dict[str, Any]:
     return overrides
 
 
+def rule_override(poll: Poll, name: str, default: Any) -> Any:
+    """One of the poll's stored rule overrides, or ``default`` (also when the
+    stored rules cannot be read)."""
+    try:
+        return stored_overrides(poll).get(name, default)
+    except ValueError:
+        return default
+
+
+def set_rule_override(poll: Poll, name: str, value: Any) -> None:
+    """Store ``value`` for rule ``name``; the engine's default is stored as no override.
+    Unreadable stored rules (which the count ignores anyway) are replaced."""
+    try:
+        overrides = stored_overrides(poll)
+    except ValueError:
+        overrides = {}
+    if value == getattr(Rules(), name):
+        overrides.pop(name, None)
+    else:
+        overrides[name] = value
+    poll.rules = json.dumps(overrides, sort_keys=True)
+
+
 def _rules_to_try(poll: Poll) -> Iterator[Rules]:
     """The poll's rules, then its method's plain rules, then plain instant runoff;
     each one that cannot be built, or that the engine refuses for this poll's

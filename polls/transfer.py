@@ -19,6 +19,7 @@ import uuid
 from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
@@ -95,16 +96,31 @@ def write_ballots_csv(poll: Poll, stream: IO[str]) -> None:
         stream.write(chunk)
 
 
-def tally_options(poll: Poll) -> tuple[list[str], bool]:
-    """``(options, exact)``: the ``python -m polls.tally`` options that count an
-    export as the results page counts the poll (``--method``/``--seats``; none
-    for instant runoff), and whether they are enough: False when the poll's
-    stored rule overrides go beyond method and seats."""
+def tally_command(poll: Poll) -> tuple[list[str], dict[str, Any] | None]:
+    """The ``python -m polls.tally`` options that count an export as the results
+    page counts the poll, and the rules file they need (RCTab's shape, for
+    ``--rules``), or None when ``--method``/``--seats`` say it all (none at all
+    for instant runoff)."""
     rules = poll_rules(poll)
     options = [] if rules.method == "irv" else ["--method", rules.method]
     if rules.seats != 1:
         options += ["--seats", str(rules.seats)]
-    return options, rules == Rules(method=rules.method, seats=rules.seats)
+    plain = Rules(method=rules.method, seats=rules.seats)
+    changed = {f.name: getattr(rules, f.name) for f in dataclasses.fields(Rules)
+               if f.name not in ("method", "seats", "excluded", "undeclaredWriteInCandidate")
+               and getattr(rules, f.name) != getattr(plain, f.name)}
+    if not changed and not rules.excluded and rules.undeclaredWriteInCandidate is None:
+        return options, None
+    # A rules file leaves KissPoll's no-votes rule off unless it says otherwise,
+    # and RCTab wants the seed of a seeded tie-break spelled out.
+    changed["noWinnerWithoutVotes"] = rules.noWinnerWithoutVotes
+    changed["randomSeed"] = rules.randomSeed
+    config = {
+        "rules": changed,
+        "candidates": [{"name": c.title, "excluded": c.title in rules.excluded} for c in poll.candidates],
+        "undeclaredWriteInCandidate": rules.undeclaredWriteInCandidate,
+    }
+    return options, config
 
 
 # --- import ------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """The host's desk: accounts, the poll builder, status changes and who may touch what."""
+import json
 import re
 
 import pytest
 from sqlalchemy import select
 
-from helpers import csrf_token_from, login
+from helpers import csrf_token_from, login, open_page, post_ballot
 from polls.extensions import db
 from polls.forms import format_start_time, parse_start_time, slugify
 from polls.models import Ballot, Candidate, Host, Poll
@@ -393,7 +394,30 @@ def test_host_picks_how_the_ballots_are_counted(app, owner, client):
     response = owner.post("/manage/polls/top-3", data=with_token(owner, {"title": "Top kiss", "method": "schulze"}))
     assert response.status_code == 303
     poll = get_poll(app, "top-3")
-    assert (poll.method, poll.seats) == ("schulze", 1)
+    assert (poll.method, poll.seats, json.loads(poll.rules)) == ("schulze", 1, {})
+
+
+def test_host_picks_how_ties_are_broken_and_settles_a_tie(app, owner, make_poll, client):
+    owner.post("/manage/polls/new", data=with_token(owner, {"title": "Tied", "slug": "tied"}))
+    for title in ("Wall kiss", "Rain kiss"):
+        owner.post("/manage/polls/tied/candidates", data=with_token(owner, scene(title)))
+    owner.post("/manage/polls/tied/status", data=with_token(owner, {"action": "open"}))
+    ids = [c.id for c in get_poll(app, "tied").candidates]
+    for first in ids:  # one vote each: a tie
+        fan = app.test_client()
+        assert post_ballot(fan, open_page(fan, "tied"), {"ranking": [first]}, slug="tied").status_code == 201
+    settings = {"title": "Tied", "tiebreak": "stopCountingAndAsk"}
+    assert owner.post("/manage/polls/tied", data=with_token(owner, settings)).status_code == 303
+    assert json.loads(get_poll(app, "tied").rules) == {"tiebreakMode": "stopCountingAndAsk"}
+    assert '<option selected value="stopCountingAndAsk">' in owner.get("/manage/polls/tied").get_data(as_text=True)
+    page = client.get("/p/tied/results").get_data(as_text=True)
+    assert "left for the operator to decide. The poll's host settles it" in page
+    assert client.get("/api/v1/polls/tied/results").get_json()["winners"] == []
+    # Settled: the scene order decides (Wall kiss was added first).
+    settings["tiebreak"] = "useCandidateOrder"
+    owner.post("/manage/polls/tied", data=with_token(owner, settings))
+    assert client.get("/api/v1/polls/tied/results").get_json()["winners"] == ["Wall kiss"]
+    assert "settles it" not in client.get("/p/tied/results").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("title", ["overvote", "Exhausted", "residual surplus"])

@@ -19,7 +19,7 @@ from polls.results import poll_results, poll_rules
 from polls.tally import Rules
 from polls.tally.ballots import iter_ballot_rows, read_ballots_csv
 from polls.tally.cli import main as tally_main
-from polls.transfer import export_ballots_csv, export_rows, import_ballots, tally_options
+from polls.transfer import export_ballots_csv, export_rows, import_ballots, tally_command
 
 AWKWARD_TITLES = (
     'Kiss, "the" first one',
@@ -184,8 +184,7 @@ def test_round_trip_with_a_tie_break(app, runner, make_poll, tmp_path, capsys):
     add_ballots(app, poll, WITH_TIES)
     with app.app_context():
         rules = poll_rules(db.session.get(Poll, poll["id"]))
-    if (rules.tiebreakMode, rules.randomSeed) != (Rules().tiebreakMode, Rules().randomSeed):
-        pytest.skip("the app still breaks ties with its own seed, not the engine's default")
+    assert (rules.tiebreakMode, rules.randomSeed) == (Rules().tiebreakMode, Rules().randomSeed)
     report = tally_json(write(tmp_path, export(runner)), capsys)
     assert report["tieBreaks"], "the data should need a tie-break"
     with app.app_context():
@@ -196,8 +195,6 @@ def test_round_trip_with_a_tie_break(app, runner, make_poll, tmp_path, capsys):
     ("stv", 2), ("schulze", 1), ("ranked-pairs", 1), ("borda", 1), ("plurality", 1),
 ])
 def test_round_trip_for_other_methods(app, runner, make_poll, tmp_path, capsys, method, seats):
-    if not hasattr(Poll, "seats"):
-        pytest.skip("polls have no seats column yet")
     poll = make_poll(titles=("A", "B", "C", "D"))
     add_ballots(app, poll, NO_TIES)
     with app.app_context():
@@ -205,9 +202,9 @@ def test_round_trip_for_other_methods(app, runner, make_poll, tmp_path, capsys, 
         row.method, row.seats = method, seats
         db.session.commit()
         results = poll_results(row)
-        options, exact = tally_options(row)
+        options, config = tally_command(row)
     assert (results["method"], results["seats"]) == (method, seats)
-    assert exact and options == ["--method", method] + (["--seats", str(seats)] if seats != 1 else [])
+    assert config is None and options == ["--method", method] + (["--seats", str(seats)] if seats != 1 else [])
     exported = runner.invoke(args=["polls", "export-ballots", "test-poll"])
     assert exported.exit_code == 0
     assert " ".join(options) in exported.stderr  # the hint
@@ -215,6 +212,29 @@ def test_round_trip_for_other_methods(app, runner, make_poll, tmp_path, capsys, 
     assert_same_count(report, results)
     if "pairwise" in report:
         assert report["pairwise"] == results["pairwise"]
+
+
+@pytest.mark.parametrize("tiebreak", ["useCandidateOrder", "random", "stopCountingAndAsk"])
+def test_round_trip_with_the_hosts_tie_rule(app, runner, make_poll, tmp_path, capsys, tiebreak):
+    poll = make_poll(titles=("D", "C", "B", "A"))  # candidate order is not name order
+    add_ballots(app, poll, WITH_TIES)
+    with app.app_context():
+        row = db.session.get(Poll, poll["id"])
+        row.method, row.rules = "schulze", json.dumps({"tiebreakMode": tiebreak})
+        db.session.commit()
+        results = poll_results(row)
+    rules_file = tmp_path / "rules.json"
+    without = runner.invoke(args=["polls", "export-ballots", "test-poll"])
+    assert "--rules RULES.json (export again with --rules-out RULES.json" in without.stderr
+    exported = runner.invoke(args=["polls", "export-ballots", "test-poll", "--rules-out", str(rules_file)])
+    assert exported.exit_code == 0, exported.output
+    assert f"python -m polls.tally FILE --method schulze --rules {rules_file}" in exported.stderr
+    config = json.loads(rules_file.read_text(encoding="utf-8"))
+    assert config["rules"] == {"tiebreakMode": tiebreak, "noWinnerWithoutVotes": True, "randomSeed": 0}
+    assert [c["name"] for c in config["candidates"]] == ["D", "C", "B", "A"]
+    report = tally_json(write(tmp_path, exported.stdout), capsys, "--method", "schulze", "--rules", str(rules_file))
+    assert report["winners"] == results["winners"] and report["ranking"] == results["ranking"]
+    assert report["tieBreaks"] == results["tie_breaks"] and report["pairwise"] == results["pairwise"]
 
 
 # --- import ----------------------------------------------------------------------

@@ -208,6 +208,7 @@ class Rules:
             randomSeed=cls.randomSeed if seed is None else seed,
             overvoteRule=overvote_rule,
             maxSkippedRanksAllowed=_whole(raw, "maxSkippedRanksAllowed", "unlimited", "unlimited"),
+            # maxRankingsAllowed is ignored: the cases' CSVs have it applied already.
             stopTabulationEarlyAfterRound=_whole(raw, "stopTabulationEarlyAfterRound", None),
             decimalPlacesForVoteArithmetic=_whole(raw, "decimalPlacesForVoteArithmetic", 4),
             excluded=tuple(c["name"] for c in rctab_candidates(config) if c["excluded"]),

@@ -60,6 +60,7 @@ SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"
 RESERVED_SLUGS = frozenset({"new"})
 MAX_VIDEO_START = 24 * 3600
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"[ \t]*[\t\r\n][\t\r\n ]*")
 
 
 def clean_text(value):
@@ -67,6 +68,12 @@ def clean_text(value):
     if isinstance(value, str):
         return _CONTROL_CHARS.sub("", value).strip()
     return value
+
+
+def clean_line(value):
+    """``clean_text`` for one-line fields: tabs and line breaks become single spaces."""
+    value = clean_text(value)
+    return _LINE_BREAKS.sub(" ", value) if isinstance(value, str) else value
 
 
 def clean_slug(value):
@@ -110,7 +117,7 @@ def format_start_time(seconds: int | None) -> str:
 
 
 class LoginForm(FlaskForm):
-    email = StringField("Email", filters=[clean_text], validators=[DataRequired(), Length(max=254)])
+    email = StringField("Email", filters=[clean_line], validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
@@ -150,7 +157,7 @@ def web_url(form, field) -> None:
 class PollSettingsForm(FlaskForm):
     """What a host may change on a poll at any time."""
 
-    title = StringField("Title", filters=[clean_text], validators=[DataRequired(), Length(max=200)])
+    title = StringField("Title", filters=[clean_line], validators=[DataRequired(), Length(max=200)])
     year = IntegerField(
         "Year", validators=[Optional(), NumberRange(min=1990, max=2100, message="Pick a year from 1990 to 2100.")]
     )
@@ -231,11 +238,11 @@ class PollForm(PollSettingsForm):
 class CandidateForm(FlaskForm):
     """A kiss scene on the ballot. Give `poll` (and `candidate` when editing) for the title check."""
 
-    title = StringField("Title", filters=[clean_text], validators=[DataRequired(), Length(max=200)])
-    drama = StringField("Drama", filters=[clean_text], validators=[DataRequired(), Length(max=200)])
-    couple = StringField("Couple", filters=[clean_text], validators=[Length(max=200)])
-    episode = StringField("Episode", filters=[clean_text], validators=[Length(max=40)])
-    nickname = StringField("Scene nickname", filters=[clean_text], validators=[Length(max=200)])
+    title = StringField("Title", filters=[clean_line], validators=[DataRequired(), Length(max=200)])
+    drama = StringField("Drama", filters=[clean_line], validators=[DataRequired(), Length(max=200)])
+    couple = StringField("Couple", filters=[clean_line], validators=[Length(max=200)])
+    episode = StringField("Episode", filters=[clean_line], validators=[Length(max=40)])
+    nickname = StringField("Scene nickname", filters=[clean_line], validators=[Length(max=200)])
     description = TextAreaField(
         "Short description", filters=[clean_text],
         validators=[Length(max=1000, message="Keep the description under 1000 characters.")],

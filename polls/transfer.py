@@ -74,7 +74,9 @@ def export_rows(poll: Poll) -> Iterator[list[str]]:
 def iter_ballots_csv(poll: Poll) -> Iterator[str]:
     """The export as chunks of CSV text (for ``flask.Response`` streaming)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # RFC 4180 line ends: with "\r" in the terminator, a title holding a bare
+    # carriage return gets quoted too (Python's csv quotes only those characters).
+    writer = csv.writer(buffer, lineterminator="\r\n")
     for number, row in enumerate(export_rows(poll), start=1):
         writer.writerow(row)
         if number % EXPORT_CHUNK == 0:

@@ -430,6 +430,15 @@ def test_titles_the_count_reserves_are_refused(app, owner, title):
     assert snapshot(app) == before
 
 
+def test_one_line_fields_lose_line_breaks(app, owner):
+    owner.post("/manage/polls/new", data=with_token(owner, {"title": "Two\r\nlines", "slug": "lines"}))
+    data = scene("Wall\rkiss")
+    data["drama"] = "Secret\n\tGarden"
+    assert owner.post("/manage/polls/lines/candidates", data=with_token(owner, data)).status_code == 303
+    poll = get_poll(app, "lines")
+    assert (poll.title, poll.candidates[0].title, poll.candidates[0].drama) == ("Two lines", "Wall kiss", "Secret Garden")
+
+
 def test_duplicate_candidate_title_is_a_friendly_error(app, owner):
     owner.post("/manage/polls/new", data=with_token(owner, {"title": "Dupes", "slug": "dupes"}))
     assert owner.post("/manage/polls/dupes/candidates", data=with_token(owner, scene("Wall kiss"))).status_code == 303

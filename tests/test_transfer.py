@@ -22,9 +22,9 @@ from polls.tally.cli import main as tally_main
 from polls.transfer import export_ballots_csv, export_rows, import_ballots, tally_command
 
 AWKWARD_TITLES = (
-    'Kiss, "the" first one',
+    'Kiss, "the"\nfirst one',
     "Rain kiss — 비 오는 날 💋",
-    "Two\nline title",
+    "Carriage\rreturn",  # quoted only with \r in the line terminator
     "Plain",
 )
 
@@ -70,7 +70,7 @@ def ballot_count(app, poll_id=None):
 def export(runner, slug="test-poll") -> str:
     result = runner.invoke(args=["polls", "export-ballots", slug])
     assert result.exit_code == 0, result.output
-    return result.stdout
+    return result.stdout_bytes.decode("utf-8")  # .stdout would turn \r\n into \n
 
 
 def tally_json(path, capsys, *options) -> dict:
@@ -127,7 +127,7 @@ def test_export_reads_back_with_every_candidate_in_poll_order(app, runner, make_
 
 def test_export_of_a_poll_without_ballots(runner, make_poll):
     make_poll(titles=("A", "B"))
-    assert export(runner) == "count,rank1\n0,A\n0,B\n"
+    assert export(runner) == "count,rank1\r\n0,A\r\n0,B\r\n"
 
 
 def test_export_rows_is_lazy_and_starts_with_the_header(app, make_poll):

@@ -36,6 +36,8 @@ from polls.voters import voter_hash
 # Rows per executemany when importing: big enough to amortise the round trip,
 # small enough to keep memory flat for a million ballots.
 IMPORT_BATCH = 20_000
+# Ballots one import may add: a mistyped count must not fill the disk.
+MAX_IMPORT_BALLOTS = 10_000_000
 # SQLite page cache while importing, in KiB (freed when the import ends).
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024
 # Rows per chunk of CSV text when exporting (for a streamed download).
@@ -107,10 +109,9 @@ def tally_command(poll: Poll) -> tuple[list[str], dict[str, Any] | None]:
     options = [] if rules.method == "irv" else ["--method", rules.method]
     if rules.seats != 1:
         options += ["--seats", str(rules.seats)]
-    plain = Rules(method=rules.method, seats=rules.seats)
     changed = {f.name: getattr(rules, f.name) for f in dataclasses.fields(Rules)
                if f.name not in ("method", "seats", "excluded", "undeclaredWriteInCandidate")
-               and getattr(rules, f.name) != getattr(plain, f.name)}
+               and getattr(rules, f.name) != f.default}
     if not changed and not rules.excluded and rules.undeclaredWriteInCandidate is None:
         return options, None
     # A rules file leaves KissPoll's no-votes rule off unless it says otherwise,
@@ -192,6 +193,7 @@ def check_ballots_file(poll: Poll, source: str | os.PathLike | IO[str]) -> _Chec
     verdicts: dict[tuple[str, ...], tuple[int | None, str | None]] = {}
     positions: dict[str, int] = {}
     checked = _Checked()
+    total = 0
     for line, cells, count in iter_ballot_rows(source):
         checked.rows += 1
         verdict = verdicts.get(cells)
@@ -206,9 +208,12 @@ def check_ballots_file(poll: Poll, source: str | os.PathLike | IO[str]) -> _Chec
                 verdict = (position, None)
             verdicts[cells] = verdict
         position, why = verdict
+        if why is None and total + count > MAX_IMPORT_BALLOTS:
+            why = f"a count of {count:,} takes the import past {MAX_IMPORT_BALLOTS:,} ballots"
         if why is not None:
             checked.rejected.append((line, why))
         elif count:
+            total += count
             checked.row_ranking.append(position)
             checked.row_count.append(count)
     return checked

@@ -237,6 +237,27 @@ def test_round_trip_with_the_hosts_tie_rule(app, runner, make_poll, tmp_path, ca
     assert report["tieBreaks"] == results["tie_breaks"] and report["pairwise"] == results["pairwise"]
 
 
+def test_round_trip_of_a_percentage_threshold_poll(app, runner, make_poll, tmp_path, capsys):
+    # seats 0: the count decides how many win (everyone over 20% of the votes).
+    poll = make_poll(titles=("A", "B", "C", "D"))
+    add_ballots(app, poll, NO_TIES)
+    with app.app_context():
+        row = db.session.get(Poll, poll["id"])
+        row.method, row.seats = "stv", 0
+        row.rules = json.dumps({"winnerElectionMode": "bottomsUpUsingPercentageThreshold",
+                                "multiSeatBottomsUpPercentageThreshold": 20})
+        db.session.commit()
+        results = poll_results(row)
+    assert results["method_name"] == "single transferable vote, everyone over 20% of the votes wins"
+    rules_file = tmp_path / "rules.json"
+    exported = runner.invoke(args=["polls", "export-ballots", "test-poll", "--rules-out", str(rules_file)])
+    assert exported.exit_code == 0, exported.output
+    assert f"--method stv --seats 0 --rules {rules_file}" in exported.stderr
+    report = tally_json(write(tmp_path, exported.stdout_bytes.decode()), capsys,
+                        "--method", "stv", "--seats", "0", "--rules", str(rules_file))
+    assert_same_count(report, results)
+
+
 # --- import ----------------------------------------------------------------------
 
 def test_import_happy_path(app, runner, make_poll, tmp_path):
@@ -310,6 +331,19 @@ def test_rejected_rows_are_named_by_line_and_nothing_is_written(app, runner, mak
     ]
     assert "Traceback" not in result.output
     assert ballot_count(app, poll["id"]) == 4
+
+
+def test_huge_counts_are_rejected_by_line(app, runner, make_poll, tmp_path):
+    poll = make_poll()
+    path = write(tmp_path, "count,rank1\n9999999,Alpha\n2,Bravo\n18446744073709551616,Alpha\n")
+    result = runner.invoke(args=["polls", "import-ballots", "test-poll", str(path)])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines() == [
+        f"{path} line 3: a count of 2 takes the import past 10,000,000 ballots",
+        f"{path} line 4: a count of 18,446,744,073,709,551,616 takes the import past 10,000,000 ballots",
+        "Error: 2 of 3 rows rejected; nothing was imported",
+    ]
+    assert ballot_count(app, poll["id"]) == 0
 
 
 def test_long_lists_of_rejections_are_cut_short(app, runner, make_poll, tmp_path):

@@ -17,7 +17,7 @@ from typing import Any
 from . import Rules, read_ballots_csv, tabulate
 from .ballots import EXHAUSTED
 from .rounds import INACTIVE_REASONS
-from .rules import METHODS, rctab_candidates
+from .rules import METHODS, MULTIPLE_PER_ROUND, SINGLE_WINNER, rctab_candidates
 from .stv import FINAL_ROUND_SURPLUS, RESIDUAL_SURPLUS
 from .tiebreak import sentence_list
 
@@ -71,7 +71,7 @@ def _count(args: argparse.Namespace) -> dict[str, Any]:
     else:
         config = _load_rules_file(args.rules)
         try:
-            rules = _with_command_line_method(Rules.from_rctab(config), config, args)
+            rules = _rules_from_file(config, args)
             listed = [entry["name"] for entry in rctab_candidates(config)]
         except ValueError as error:
             raise ValueError(f"{args.rules}: {error}") from None
@@ -80,16 +80,34 @@ def _count(args: argparse.Namespace) -> dict[str, Any]:
     return tabulate(profile, candidates, rules)
 
 
-def _with_command_line_method(rules: Rules, config: Any, args: argparse.Namespace) -> Rules:
+def _rules_from_file(config: Any, args: argparse.Namespace) -> Rules:
     """What the rules file sets overrides --method and --seats; what it leaves
     out (``winnerElectionMode``, ``numberOfWinners``) comes from them."""
-    raw = config.get("rules", config)
-    method = rules.method if "winnerElectionMode" in raw else args.method
-    seats = rules.seats if "numberOfWinners" in raw else args.seats
-    if (method, seats) == (rules.method, rules.seats):
-        return rules
-    winner_mode = rules.winnerElectionMode if "winnerElectionMode" in raw else None
-    return replace(rules, method=method, seats=seats, winnerElectionMode=winner_mode)
+    raw = config.get("rules", config) if isinstance(config, dict) else config
+    if not isinstance(raw, dict):
+        return Rules.from_rctab(config)  # which says what is wrong with it
+    raw = dict(raw)
+    sets_mode = _given(raw, "winnerElectionMode")
+    if not _given(raw, "numberOfWinners"):
+        raw["numberOfWinners"] = args.seats
+    if not sets_mode and args.method == "stv":
+        seats = _whole_or_none(raw["numberOfWinners"])
+        raw["winnerElectionMode"] = SINGLE_WINNER if seats == 1 else MULTIPLE_PER_ROUND
+    rules = Rules.from_rctab({**config, "rules": raw} if "rules" in config else raw)
+    if not sets_mode and args.method not in ("irv", "stv"):
+        rules = replace(rules, method=args.method)
+    return rules
+
+
+def _given(raw: dict[str, Any], key: str) -> bool:
+    return str(raw.get(key, "")).strip() != ""
+
+
+def _whole_or_none(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None  # Rules.from_rctab reports it
 
 
 def _load_rules_file(path: str) -> Any:

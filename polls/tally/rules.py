@@ -208,7 +208,8 @@ class Rules:
             randomSeed=cls.randomSeed if seed is None else seed,
             overvoteRule=overvote_rule,
             maxSkippedRanksAllowed=_whole(raw, "maxSkippedRanksAllowed", "unlimited", "unlimited"),
-            # maxRankingsAllowed is ignored: the cases' CSVs have it applied already.
+            # Applying it again to the cases' CSVs (already cut to it) changes nothing.
+            maxRankingsAllowed=_whole(raw, "maxRankingsAllowed", "max", "max"),
             stopTabulationEarlyAfterRound=_whole(raw, "stopTabulationEarlyAfterRound", None),
             decimalPlacesForVoteArithmetic=_whole(raw, "decimalPlacesForVoteArithmetic", 4),
             excluded=tuple(c["name"] for c in rctab_candidates(config) if c["excluded"]),

@@ -155,6 +155,29 @@ def test_rules_file_without_a_method_keeps_the_command_line_one(ballots, tmp_pat
     assert stv["winners"] == ["Alice", "Bob"] and stv["summary"]["numWinners"] == 2
 
 
+@pytest.mark.parametrize("rules", [
+    {"winnerElectionMode": "multiWinnerAllowOnlyOneWinnerPerRound"},
+    {"numberOfWinners": "2"},
+    {"winnerElectionMode": "", "numberOfWinners": ""},
+])
+def test_rules_file_setting_part_of_the_method_takes_the_rest_from_the_command_line(ballots, tmp_path, rules):
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({"rules": rules}), encoding="utf-8")
+    result = run(ballots, "--rules", path, "--method", "stv", "--seats", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["winners"] == ["Alice", "Bob"]
+
+
+def test_rules_file_max_rankings_cuts_longer_ballots(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text("count,rank1,rank2\n2,A,B\n3,B,\n4,C,\n", encoding="utf-8")
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"rules": {"maxRankingsAllowed": "1"}}), encoding="utf-8")
+    # A's two ballots would go to B (5 to 4); cut to one rank they exhaust instead.
+    assert json.loads(run(path, "--json").stdout)["winners"] == ["B"]
+    assert json.loads(run(path, "--rules", rules, "--json").stdout)["winners"] == ["C"]
+
+
 BAD_INPUTS = {
     "missing file": (None, [], "No such file"),
     "empty file": ("", [], "empty"),

@@ -206,6 +206,7 @@ def test_rules_from_rctab_reads_strings_numbers_and_booleans():
         randomSeed=42,
         overvoteRule="exhaustImmediately",
         batchElimination=True,
+        maxRankingsAllowed=3,
         excluded=("B",),
         undeclaredWriteInCandidate="Undeclared Write-ins",
         noWinnerWithoutVotes=False,  # RCTab draws lots even among zeros

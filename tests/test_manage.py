@@ -411,13 +411,13 @@ def test_host_picks_how_ties_are_broken_and_settles_a_tie(app, owner, make_poll,
     assert json.loads(get_poll(app, "tied").rules) == {"tiebreakMode": "stopCountingAndAsk"}
     assert '<option selected value="stopCountingAndAsk">' in owner.get("/manage/polls/tied").get_data(as_text=True)
     page = client.get("/p/tied/results").get_data(as_text=True)
-    assert "left for the operator to decide. The poll's host settles it" in page
+    assert "Rain kiss and Wall kiss are tied in round 1: the count waits for the poll's host" in page
     assert client.get("/api/v1/polls/tied/results").get_json()["winners"] == []
     # Settled: the scene order decides (Wall kiss was added first).
     settings["tiebreak"] = "useCandidateOrder"
     owner.post("/manage/polls/tied", data=with_token(owner, settings))
     assert client.get("/api/v1/polls/tied/results").get_json()["winners"] == ["Wall kiss"]
-    assert "settles it" not in client.get("/p/tied/results").get_data(as_text=True)
+    assert "are tied" not in client.get("/p/tied/results").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("title", ["overvote", "Exhausted", "residual surplus"])

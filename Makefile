@@ -24,14 +24,25 @@ run: $(VENV)/.runtime
 	$(BIN)/flask polls demo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-# Tests need a real redis-server and Debian's Chromium; install them when missing (as root).
+# Tests need a real redis-server, PostgreSQL and Debian's Chromium; install them when missing
+# (as root). The tests run their own PostgreSQL cluster on a free port, so Debian's package is
+# told not to create (and start) its default cluster on 5432: postgresql-common goes in first
+# with create_main_cluster = false, as the official postgres Docker image does.
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 system-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	  else echo "please install:$$missing (apt-get install -y$$missing)"; exit 1; fi; \
+	  if [ "$$(id -u)" != 0 ]; then echo "please install:$$missing (apt-get install -y$$missing)"; exit 1; fi; \
+	  apt-get update -qq || exit 1; \
+	  case "$$missing" in *postgresql*) \
+	    $(APT_INSTALL) postgresql-common && \
+	    sed -ri 's/^#?[[:space:]]*create_main_cluster\b.*/create_main_cluster = false/' \
+	      /etc/postgresql-common/createcluster.conf || exit 1;; \
+	  esac; \
+	  $(APT_INSTALL) $$missing; \
 	fi
 
 test: $(VENV)/.dev system-deps

@@ -1,7 +1,14 @@
-"""Fixtures: a real redis-server on a free port, a fresh SQLite file per test, helpers."""
+"""Fixtures: real redis-server and PostgreSQL on free ports, a fresh database per test, helpers.
+
+``app`` uses a fresh SQLite file; a test parametrized with
+``@pytest.mark.parametrize("app", ["sqlite", "postgresql"], indirect=True)``
+also runs on a fresh PostgreSQL database (the server starts on first use).
+"""
+from contextlib import ExitStack
+
 import pytest
 import redis
-from services import ServiceUnavailable, redis_server
+from services import ServiceUnavailable, postgres_database, postgres_server, redis_server
 
 from polls.factory import create_app
 from polls.extensions import db
@@ -18,22 +25,44 @@ def redis_url(tmp_path_factory):
         pytest.fail(str(error))
 
 
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A throwaway PostgreSQL cluster for the whole session, started only if a test asks."""
+    try:
+        with postgres_server(tmp_path_factory.mktemp("postgres")) as url:
+            yield url
+    except ServiceUnavailable as error:
+        pytest.fail(str(error))
+
+
+def database_url(request, tmp_path, stack: ExitStack) -> str:
+    """A fresh database for one test on the backend it asks for (``app``'s param)."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    if backend == "postgresql":
+        return stack.enter_context(postgres_database(request.getfixturevalue("postgres_url")))
+    raise ValueError(f"unknown database backend {backend!r}")
+
+
 @pytest.fixture
-def app(tmp_path, redis_url):
+def app(request, tmp_path, redis_url):
     redis.Redis.from_url(redis_url).flushdb()
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key-not-for-production",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
-        "REDIS_URL": redis_url,
-        "RATELIMIT_STORAGE_URI": redis_url,
-    })
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with ExitStack() as stack:  # drops a PostgreSQL database after its engine is closed
+        app = create_app({
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            # postgresql://: the factory itself picks psycopg 3 (postgresql+psycopg).
+            "SQLALCHEMY_DATABASE_URI": database_url(request, tmp_path, stack),
+            "REDIS_URL": redis_url,
+            "RATELIMIT_STORAGE_URI": redis_url,
+        })
+        with app.app_context():
+            db.create_all()
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

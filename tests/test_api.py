@@ -37,6 +37,7 @@ def test_unknown_poll_is_a_json_404(client):
     assert "nope" in response.get_json()["message"]
 
 
+@pytest.mark.parametrize("app", ["sqlite", "postgresql"], indirect=True)
 def test_cast_ballot_returns_receipt_and_counts(app, client, make_poll):
     poll = make_poll()
     token = open_page(client)
@@ -61,6 +62,7 @@ def test_cast_ballot_returns_receipt_and_counts(app, client, make_poll):
         assert token not in ballot.voter_hash
 
 
+@pytest.mark.parametrize("app", ["sqlite", "postgresql"], indirect=True)
 def test_same_browser_cannot_vote_twice(app, client, make_poll):
     poll = make_poll()
     token = open_page(client)
@@ -92,6 +94,7 @@ def test_ballot_behind_a_long_write_is_a_clean_503_and_can_be_cast_again(app, cl
     assert ballot_count(app) == 1
 
 
+@pytest.mark.parametrize("app", ["sqlite", "postgresql"], indirect=True)
 def test_another_browser_can_vote(app, make_poll):
     poll = make_poll()
     for _ in range(2):
@@ -181,6 +184,7 @@ def test_draft_poll_is_invisible(client, make_poll):
     assert client.get("/p/test-poll").status_code == 404
 
 
+@pytest.mark.parametrize("app", ["sqlite", "postgresql"], indirect=True)
 def test_rapid_ballots_from_one_address_get_429_with_retry_after(app, make_poll):
     app.config["RATELIMIT_BALLOT"] = "3 per minute"
     poll = make_poll()
@@ -195,6 +199,7 @@ def test_rapid_ballots_from_one_address_get_429_with_retry_after(app, make_poll)
     assert ballot_count(app) == 3
 
 
+@pytest.mark.parametrize("app", ["sqlite", "postgresql"], indirect=True)
 def test_rate_limit_is_per_poll(app, make_poll):
     app.config["RATELIMIT_BALLOT"] = "1 per minute"
     first = make_poll(slug="first-poll")

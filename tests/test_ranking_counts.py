@@ -2,6 +2,7 @@
 the ballots, and counting reads those rows instead of grouping every ballot."""
 import io
 
+import pytest
 from flask_migrate import upgrade
 from sqlalchemy import delete, func, select, text, update
 
@@ -26,6 +27,7 @@ def grouped(app) -> dict:
         return {(poll_id, ranking): n for poll_id, ranking, n in rows}
 
 
+@pytest.mark.parametrize("app", ["sqlite", "postgresql"], indirect=True)
 def test_counts_follow_every_way_a_ballot_is_written(app, make_poll):
     poll = make_poll()
     other = make_poll(slug="other-poll")
@@ -51,6 +53,7 @@ def test_counts_follow_every_way_a_ballot_is_written(app, make_poll):
     assert counted(app)[(poll["id"], f"{c}")] == 2
 
 
+@pytest.mark.parametrize("app", ["sqlite", "postgresql"], indirect=True)
 def test_a_rolled_back_ballot_leaves_no_count(app, make_poll):
     poll = make_poll()
     with app.app_context():

@@ -3,6 +3,7 @@ from flask import Blueprint, jsonify, request, url_for
 
 from polls.ballots import BallotRejected, cast_ballot
 from polls.errors import error_response
+from polls.friction import HONEYPOT_FIELD
 from polls.limits import ballot_limit
 from polls.models import RANKING_SEPARATOR
 from polls.queries import poll_or_404
@@ -48,7 +49,8 @@ def cast(slug: str):
             raise BallotRejected(
                 400, "invalid_json", 'Send a JSON object like {"ranking": [3, 1, 2]}.'
             )
-        ballot = cast_ballot(poll, body["ranking"], current_voter_token())
+        ballot = cast_ballot(poll, body["ranking"], current_voter_token(),
+                             invite=body.get("invite"), honeypot=body.get(HONEYPOT_FIELD))
     except BallotRejected as rejected:
         return error_response(rejected.status, rejected.code, rejected.message, rejected.headers)
     return (
@@ -56,6 +58,7 @@ def cast(slug: str):
             receipt=ballot.receipt,
             ranking=[int(cid) for cid in ballot.ranking.split(RANKING_SEPARATOR)],
             results_url=url_for("public.results_page", slug=poll.slug),
+            receipt_url=url_for("public.receipt_page", slug=poll.slug, code=ballot.receipt),
         ),
         201,
     )

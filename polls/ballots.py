@@ -1,18 +1,30 @@
-"""Casting a ballot: validate the ranking, then insert it once per voter."""
+"""Casting a ballot: bot friction, the closed list, the ranking, then one insert per voter.
+
+One ballot per browser is the database's rule (unique poll and voter hash,
+so racing inserts cannot both win).  Redis only spares the database the
+duplicates: a ``SET NX`` claim on (poll, voter) turns the other 99 of 100
+simultaneous submissions into a 409 without touching it; with Redis down the
+database alone decides.
+"""
 import logging
 import secrets
 
-from sqlalchemy import select
+import redis
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from polls.extensions import db
-from polls.models import RANKING_SEPARATOR, Ballot, Poll
-from polls.results import ballots_changed
-from polls.voters import voter_hash
+from polls.extensions import db, redis_store
+from polls.friction import honeypot_filled, sent_too_fast
+from polls.models import RANKING_SEPARATOR, Ballot, BotHit, InviteCode, Poll, utcnow
+from polls.results import ballots_changed, redis_health
+from polls.voters import address_key, network_key, voter_hash
 
 log = logging.getLogger(__name__)
 # Seconds a fan is asked to wait when the database is too busy to take a ballot.
 BUSY_RETRY_AFTER = 5
+CLAIM_KEY = "kisspoll:voted:{poll_id}:{voter}"
+# A claim outlives any insert; if a process dies holding one, that browser waits this long.
+CLAIM_SECONDS = 60
 
 
 class BallotRejected(Exception):
@@ -24,6 +36,9 @@ class BallotRejected(Exception):
         self.code = code
         self.message = message
         self.headers = headers or {}
+
+
+ALREADY_VOTED = ("already_voted", "This browser has already voted in this poll.")
 
 
 def parse_ranking(poll: Poll, raw) -> list[int]:
@@ -62,28 +77,114 @@ def find_ballot(poll: Poll, voter_token: str) -> Ballot | None:
     )
 
 
-def cast_ballot(poll: Poll, raw_ranking, voter_token: str) -> Ballot:
-    """Validate and store a ballot; the (poll, voter) unique constraint turns a second one into 409."""
-    if not poll.is_open:
-        raise BallotRejected(409, "poll_not_open", "Voting is not open for this poll.")
-    ranking = parse_ranking(poll, raw_ranking)
-    ballot = Ballot(
-        poll_id=poll.id,
-        voter_hash=voter_hash(voter_token),
-        ranking=RANKING_SEPARATOR.join(map(str, ranking)),
-        receipt=secrets.token_urlsafe(12),
-    )
-    db.session.add(ballot)
+def ballot_by_receipt(poll: Poll, code: str) -> Ballot | None:
+    if not code or len(code) > 32:
+        return None
+    return db.session.scalar(select(Ballot).where(Ballot.poll_id == poll.id, Ballot.receipt == code))
+
+
+def ranked_candidates(poll: Poll, ballot: Ballot) -> list:
+    """The ballot's scenes best first (scenes since removed from the poll are left out)."""
+    by_id = {str(c.id): c for c in poll.candidates}
+    return [by_id[cid] for cid in ballot.ranking.split(RANKING_SEPARATOR) if cid in by_id]
+
+
+def _refuse_bot(poll: Poll) -> BallotRejected:
+    """Record a honeypot hit for the integrity report; the refusal to raise."""
+    db.session.add(BotHit(poll_id=poll.id, kind="honeypot", address_hash=address_key(),
+                          network_hash=network_key()))
     try:
         db.session.commit()
-    except IntegrityError:
+    except OperationalError:
         db.session.rollback()
-        raise BallotRejected(
-            409, "already_voted", "This browser has already voted in this poll."
-        ) from None
+    return BallotRejected(400, "rejected", "This ballot could not be accepted. "
+                          "If you filled in the field marked 'leave empty', clear it and try again.")
+
+
+def _claim(poll_id: int, voter: str) -> str | None:
+    """Claim (poll, voter) in Redis; the key when claimed, None when Redis cannot say.
+
+    Raises the duplicate's BallotRejected when another submission holds the claim.
+    """
+    client = redis_store.client
+    if client is None:
+        return None
+    key = CLAIM_KEY.format(poll_id=poll_id, voter=voter)
+    try:
+        claimed = client.set(key, 1, nx=True, ex=CLAIM_SECONDS)
+    except redis.RedisError as error:
+        redis_health.failed(error)
+        return None
+    if not claimed:
+        raise BallotRejected(409, *ALREADY_VOTED)
+    return key
+
+
+def _release(key: str | None) -> None:
+    """Give back a claim whose ballot was not stored, so the fan can try again at once."""
+    if key is None or redis_store.client is None:
+        return
+    try:
+        redis_store.client.delete(key)
+    except redis.RedisError as error:
+        redis_health.failed(error)
+
+
+def _use_invite(poll: Poll, code) -> None:
+    """Mark a closed-list poll's invite code used, in the ballot's own transaction."""
+    code = code.strip() if isinstance(code, str) else ""
+    if not code:
+        raise BallotRejected(403, "invite_required", "This poll takes ballots only with an invite code.")
+    used = db.session.execute(
+        update(InviteCode)
+        .where(InviteCode.poll_id == poll.id, InviteCode.code == code, InviteCode.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount
+    if used == 1:
+        return
+    exists = db.session.scalar(
+        select(InviteCode.id).where(InviteCode.poll_id == poll.id, InviteCode.code == code)
+    )
+    db.session.rollback()
+    if exists:
+        raise BallotRejected(409, "invite_used", "That invite code has already been used.")
+    raise BallotRejected(403, "invite_invalid", "That invite code is not one of this poll's.")
+
+
+def cast_ballot(poll: Poll, raw_ranking, voter_token: str, *, invite=None, honeypot=None) -> Ballot:
+    """Validate and store a ballot, or raise BallotRejected (nothing stored)."""
+    if not poll.is_open:
+        raise BallotRejected(409, "poll_not_open", "Voting is not open for this poll.")
+    if honeypot_filled(honeypot):
+        raise _refuse_bot(poll)
+    ranking = parse_ranking(poll, raw_ranking)
+    voter = voter_hash(voter_token)
+    claim = _claim(poll.id, voter)
+    try:
+        if poll.invite_only:
+            _use_invite(poll, invite)
+        ballot = Ballot(
+            poll_id=poll.id,
+            voter_hash=voter,
+            ranking=RANKING_SEPARATOR.join(map(str, ranking)),
+            receipt=secrets.token_urlsafe(12),
+            address_hash=address_key(),
+            network_hash=network_key(),
+            too_fast=sent_too_fast(),
+        )
+        db.session.add(ballot)
+        db.session.commit()
+    except BallotRejected:
+        _release(claim)
+        raise
+    except IntegrityError:
+        # Kept claim: this browser has voted, and the next duplicate need not reach the database.
+        db.session.rollback()
+        raise BallotRejected(409, *ALREADY_VOTED) from None
     except OperationalError as error:
         # SQLite's busy timeout ran out behind a long write (a big import-ballots, say).
         db.session.rollback()
+        _release(claim)
         log.warning("poll %r: ballot not stored, the database is busy (%s)", poll.slug, error)
         raise BallotRejected(
             503, "busy", "The poll is too busy to take your ballot right now, and it was not saved. "

@@ -33,12 +33,23 @@ class Config:
 
     # Rate limits (Flask-Limiter syntax). Generous enough for a household,
     # dorm or office sharing one address; tight enough to slow a script.
+    # Ballots per address in one poll, per address across all polls, and for
+    # one poll from everyone together (a ceiling on a flood that hops addresses).
     RATELIMIT_BALLOT = os.environ.get("RATELIMIT_BALLOT", "30 per minute; 300 per hour")
+    RATELIMIT_BALLOT_ADDRESS = os.environ.get("RATELIMIT_BALLOT_ADDRESS", "60 per minute; 600 per hour")
+    RATELIMIT_BALLOT_POLL = os.environ.get("RATELIMIT_BALLOT_POLL", "6000 per minute")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute; 50 per hour")
     RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
+
+    # Ballots sent sooner than this after the page was rendered are flagged for the host.
+    BALLOT_MIN_SECONDS = _env_int("BALLOT_MIN_SECONDS", 3)
+    # Integrity report: ballots within one minute that make a burst, by kind.
+    BURST_FROM_ADDRESS = _env_int("BURST_FROM_ADDRESS", 10)
+    BURST_FROM_NETWORK = _env_int("BURST_FROM_NETWORK", 25)
+    BURST_SAME_RANKING = _env_int("BURST_SAME_RANKING", 25)
 
     WTF_CSRF_TIME_LIMIT = None  # a fan may read the clips for hours before voting
     MAX_CONTENT_LENGTH = 64 * 1024

@@ -14,6 +14,8 @@ from wtforms.widgets import TextInput
 
 from polls.ballots import BallotRejected
 from polls.extensions import db
+from polls.friction import HONEYPOT_FIELD
+from polls.integrity import BURST_KINDS, MAX_INVITES_AT_ONCE, parse_minute
 from polls.models import Candidate, Poll
 from polls.results import METHOD_NAMES, rule_override, set_rule_override
 from polls.tally import RESERVED_NAMES, Rules
@@ -32,6 +34,9 @@ def ballot_form_for(poll: Poll) -> FlaskForm:
     ]
     for candidate in poll.candidates:
         setattr(BallotForm, f"rank_{candidate.id}", SelectField(candidate.title, choices=choices, default=NOT_RANKED))
+    if poll.invite_only:
+        BallotForm.invite = StringField("Invite code", filters=[clean_line], validators=[Length(max=64)])
+    setattr(BallotForm, HONEYPOT_FIELD, StringField("Leave this field empty"))
     return BallotForm()
 
 
@@ -193,6 +198,11 @@ class PollSettingsForm(FlaskForm):
                     "A tie left to you shows on the results page until you pick another rule.",
     )
 
+    invite_only = BooleanField(
+        "Closed list: only fans with one of my invite codes can vote",
+        description="For fan-club or newsletter votes. Make the codes on the poll's invite page.",
+    )
+
     @classmethod
     def for_poll(cls, poll: Poll) -> "PollSettingsForm":
         """The form filled in from the poll, for editing."""
@@ -209,6 +219,7 @@ class PollSettingsForm(FlaskForm):
         poll.max_ranks = self.max_ranks.data
         poll.method = self.method.data
         poll.seats = self.seats.data or 1
+        poll.invite_only = bool(self.invite_only.data)
         set_rule_override(poll, "tiebreakMode", self.tiebreak.data)
 
 
@@ -287,3 +298,34 @@ class StatusForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A bare CSRF-protected button (removing a scene)."""
+
+
+def _minute_field(form, field) -> None:
+    try:
+        parse_minute(field.data or "")
+    except ValueError:
+        raise ValidationError("Not a minute of the report.") from None
+
+
+class QuarantineForm(FlaskForm):
+    """Hold one burst from the integrity report out of the count."""
+
+    kind = HiddenField(validators=[AnyOf(tuple(BURST_KINDS), message="Unknown kind of burst.")])
+    key = HiddenField(validators=[DataRequired(), Length(max=20000)])
+    start = HiddenField(validators=[_minute_field])
+    end = HiddenField(validators=[_minute_field])
+
+    def validate_end(self, field) -> None:
+        if not self.start.errors and not field.errors and parse_minute(field.data) < parse_minute(self.start.data or ""):
+            raise ValidationError("The burst ends before it starts.")
+
+
+class InviteForm(FlaskForm):
+    """Make a batch of single-use invite codes."""
+
+    how_many = IntegerField(
+        "How many new codes",
+        validators=[DataRequired(message="Say how many codes to make."),
+                    NumberRange(min=1, max=MAX_INVITES_AT_ONCE,
+                                message=f"Make from 1 to {MAX_INVITES_AT_ONCE} codes at a time.")],
+    )

@@ -5,7 +5,7 @@ only see and change their own polls; another host's poll is a plain 404.
 """
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,10 +13,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from polls.extensions import db, login_manager
 from polls.forms import (
-    RESERVED_SLUGS, CandidateForm, ConfirmForm, LoginForm, PollForm, PollSettingsForm, StatusForm, slugify,
+    RESERVED_SLUGS, CandidateForm, ConfirmForm, InviteForm, LoginForm, PollForm, PollSettingsForm, QuarantineForm,
+    StatusForm, slugify,
+)
+from polls.integrity import (
+    add_invite_codes, integrity_report, invite_codes, invite_counts, parse_minute, quarantine_burst, record,
+    release_quarantine,
 )
 from polls.limits import login_limit
-from polls.models import Ballot, Candidate, Host, Poll
+from polls.models import Ballot, Candidate, Host, Poll, Quarantine
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -176,7 +181,10 @@ def edit_poll(slug: str):
     form = PollSettingsForm()
     if not form.validate_on_submit():
         return render_poll_page(poll, settings=form, status=400)
+    was_invite_only = poll.invite_only
     form.fill(poll)
+    if poll.invite_only != was_invite_only:
+        record(poll, current_user, "invite_only", "closed list on" if poll.invite_only else "closed list off")
     db.session.commit()
     flash("Poll settings saved.", "success")
     return see_other("manage.edit_poll", slug=poll.slug)
@@ -267,3 +275,78 @@ def delete_candidate(slug: str, cid: int):
         db.session.commit()
         flash(f"Removed “{title}”.", "success")
     return see_other("manage.edit_poll", slug=poll.slug)
+
+
+# --- the ballot box: integrity report, quarantine, invite codes --------------------
+
+
+def render_integrity_page(poll: Poll, status: int = 200):
+    return render_template(
+        "manage/integrity.html", poll=poll, report=integrity_report(poll),
+        quarantine_form=QuarantineForm(formdata=None), confirm_form=ConfirmForm(formdata=None),
+    ), status
+
+
+@bp.get("/polls/<slug>/integrity")
+@login_required
+def integrity(slug: str):
+    return render_integrity_page(owned_poll_or_404(slug))
+
+
+@bp.post("/polls/<slug>/integrity/quarantine")
+@login_required
+def quarantine(slug: str):
+    poll = owned_poll_or_404(slug)
+    form = QuarantineForm()
+    if not form.validate_on_submit():
+        flash("That burst could not be read; reload the report and try again.", "error")
+        return render_integrity_page(poll, status=400)
+    held, count = quarantine_burst(poll, current_user, form.kind.data, form.key.data,
+                                   parse_minute(form.start.data), parse_minute(form.end.data))
+    if count:
+        flash(f"{count} ballots {held.reason} are held out of the count.", "success")
+    else:
+        flash("Those ballots are already out of the count.", "error")
+    return see_other("manage.integrity", slug=poll.slug)
+
+
+@bp.post("/polls/<slug>/quarantines/<int:qid>/release")
+@login_required
+def release(slug: str, qid: int):
+    poll = owned_poll_or_404(slug)
+    held = db.session.get(Quarantine, qid) if qid <= MAX_DB_ID else None
+    if held is None or held.poll_id != poll.id:
+        abort(404, description="That quarantine is not in this poll.")
+    if not ConfirmForm().validate_on_submit():
+        return render_integrity_page(poll, status=400)
+    if held.released_at is not None:
+        flash("Those ballots were already released.", "error")
+    else:
+        flash(f"{release_quarantine(poll, current_user, held)} ballots count again.", "success")
+    return see_other("manage.integrity", slug=poll.slug)
+
+
+@bp.route("/polls/<slug>/invites", methods=["GET", "POST"])
+@login_required
+def invites(slug: str):
+    poll = owned_poll_or_404(slug)
+    form = InviteForm()
+    new_codes: list[str] = []
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            new_codes = add_invite_codes(poll, current_user, form.how_many.data)
+        else:
+            status = 400
+    made, used = invite_counts(poll)
+    return render_template("manage/invites.html", poll=poll, form=form, new_codes=new_codes,
+                           made=made, used=used, codes=invite_codes(poll)), status
+
+
+@bp.get("/polls/<slug>/invites.csv")
+@login_required
+def invites_csv(slug: str):
+    poll = owned_poll_or_404(slug)
+    rows = ["code,used"] + [f"{c.code},{'yes' if c.used_at else 'no'}" for c in invite_codes(poll)]
+    return Response("\r\n".join(rows) + "\r\n", mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{poll.slug}-invites.csv"'})

@@ -4,6 +4,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask_login import UserMixin
 from sqlalchemy import DDL, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -66,6 +67,8 @@ class Poll(db.Model):
     seats: Mapped[int] = mapped_column(default=1, server_default="1")
     rules: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     max_ranks: Mapped[int | None]
+    # Closed list: only fans holding one of the host's single-use invite codes may vote.
+    invite_only: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     host: Mapped[Host] = relationship(back_populates="polls")
@@ -132,6 +135,8 @@ class Ballot(db.Model):
         UniqueConstraint("poll_id", "voter_hash", name="uq_ballot_poll_voter"),
         # Counting groups identical rankings; this index makes that an index scan.
         Index("ix_ballot_poll_ranking", "poll_id", "ranking"),
+        # The integrity report reads a poll's ballots by arrival time.
+        Index("ix_ballot_poll_created", "poll_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,6 +147,68 @@ class Ballot(db.Model):
     ranking: Mapped[str] = mapped_column(Text)
     receipt: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # For the host's integrity report: keyed hashes (never the address itself) of
+    # the client address and of its network (/24 for IPv4, /48 for IPv6).
+    address_hash: Mapped[str | None] = mapped_column(String(32))
+    network_hash: Mapped[str | None] = mapped_column(String(32))
+    # Sent sooner after the page was rendered than a person could rank (or with
+    # no rendered page at all): counted, but shown to the host.
+    too_fast: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # Set while the host holds the ballot out of the count; kept, never deleted.
+    quarantine_id: Mapped[int | None] = mapped_column(ForeignKey("quarantine.id"), index=True)
+
+    quarantine: Mapped["Quarantine | None"] = relationship()
+
+    @property
+    def counted(self) -> bool:
+        return self.quarantine_id is None
+
+
+class Quarantine(db.Model):
+    """Ballots the host holds out of the count, with the reason fans see on the results."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Released quarantines keep their row (and their audit entries); their ballots count again.
+    released_at: Mapped[datetime | None]
+
+
+class InviteCode(db.Model):
+    """A single-use code for a closed-list poll, handed out by the host."""
+
+    __table_args__ = (UniqueConstraint("poll_id", "code", name="uq_invite_code_poll_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class BotHit(db.Model):
+    """A submission refused as a bot's (the honeypot field was filled), for the integrity report."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    address_hash: Mapped[str | None] = mapped_column(String(32))
+    network_hash: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(db.Model):
+    """Who did what to a poll's ballot box, and when (quarantines, releases, invite codes)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id"), index=True)
+    host_id: Mapped[int | None] = mapped_column(ForeignKey("host.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    host: Mapped[Host | None] = relationship()
 
 
 class RankingCount(db.Model):
@@ -151,8 +218,8 @@ class RankingCount(db.Model):
     take one off on every delete and move one on an update of the poll or the
     ranking, in the same transaction, whichever code writes the ballot (the
     API, the form, import-ballots, a console).  Counting a poll then reads one
-    row per distinct ranking instead of grouping every ballot.  A later rule
-    that leaves ballots out of the count must leave them out here too.
+    row per distinct ranking instead of grouping every ballot.  Quarantined
+    ballots are left out, and come back when released.
     """
 
     __tablename__ = "ranking_count"
@@ -164,37 +231,49 @@ class RankingCount(db.Model):
     ballots: Mapped[int]
 
 
-_SQLITE_COUNT_UP = """
-    INSERT INTO ranking_count (poll_id, ranking, ballots) VALUES (NEW.poll_id, NEW.ranking, 1)
-    ON CONFLICT (poll_id, ranking) DO UPDATE SET ballots = ballots + 1;"""
-_SQLITE_COUNT_DOWN = """
-    UPDATE ranking_count SET ballots = ballots - 1 WHERE poll_id = OLD.poll_id AND ranking = OLD.ranking;"""
+def ranking_count_triggers(dialect: str, *, quarantine: bool = True) -> list[str]:
+    """The statements that create the triggers keeping ``ranking_count``, for one dialect.
 
-# Statements that create the triggers, by database dialect.
-RANKING_COUNT_TRIGGERS = {
-    "sqlite": [
-        f"CREATE TRIGGER ballot_counted AFTER INSERT ON ballot BEGIN {_SQLITE_COUNT_UP} END",
-        f"CREATE TRIGGER ballot_uncounted AFTER DELETE ON ballot BEGIN {_SQLITE_COUNT_DOWN} END",
-        "CREATE TRIGGER ballot_recounted AFTER UPDATE OF poll_id, ranking ON ballot "
-        f"BEGIN {_SQLITE_COUNT_DOWN} {_SQLITE_COUNT_UP} END",
-    ],
-    "postgresql": [
-        """CREATE FUNCTION ballot_ranking_count() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP IN ('DELETE', 'UPDATE') THEN
-                UPDATE ranking_count SET ballots = ballots - 1
-                WHERE poll_id = OLD.poll_id AND ranking = OLD.ranking;
-            END IF;
-            IF TG_OP IN ('INSERT', 'UPDATE') THEN
-                INSERT INTO ranking_count (poll_id, ranking, ballots) VALUES (NEW.poll_id, NEW.ranking, 1)
-                ON CONFLICT (poll_id, ranking) DO UPDATE SET ballots = ranking_count.ballots + 1;
-            END IF;
-            RETURN NULL;
-        END $$""",
-        "CREATE TRIGGER ballot_ranking_count AFTER INSERT OR DELETE OR UPDATE OF poll_id, ranking ON ballot "
-        "FOR EACH ROW EXECUTE FUNCTION ballot_ranking_count()",
-    ],
-}
+    Only ballots outside quarantine are counted; moving a ballot in or out of
+    quarantine is an update of quarantine_id, so it moves the count with it.
+    ``quarantine=False`` gives the triggers as they were before quarantine
+    existed, for the migrations that run before and after it.
+    """
+    old_counted = " AND OLD.quarantine_id IS NULL" if quarantine else ""
+    new_counted = " AND NEW.quarantine_id IS NULL" if quarantine else ""
+    watched = "poll_id, ranking, quarantine_id" if quarantine else "poll_id, ranking"
+    if dialect == "sqlite":
+        up = ("INSERT INTO ranking_count (poll_id, ranking, ballots) "
+              f"SELECT NEW.poll_id, NEW.ranking, 1 WHERE true{new_counted} "
+              "ON CONFLICT (poll_id, ranking) DO UPDATE SET ballots = ballots + 1;")
+        down = ("UPDATE ranking_count SET ballots = ballots - 1 "
+                f"WHERE poll_id = OLD.poll_id AND ranking = OLD.ranking{old_counted};")
+        return [
+            f"CREATE TRIGGER ballot_counted AFTER INSERT ON ballot BEGIN {up} END",
+            f"CREATE TRIGGER ballot_uncounted AFTER DELETE ON ballot BEGIN {down} END",
+            f"CREATE TRIGGER ballot_recounted AFTER UPDATE OF {watched} ON ballot BEGIN {down} {up} END",
+        ]
+    if dialect == "postgresql":
+        return [
+            f"""CREATE FUNCTION ballot_ranking_count() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP IN ('DELETE', 'UPDATE'){old_counted} THEN
+                    UPDATE ranking_count SET ballots = ballots - 1
+                    WHERE poll_id = OLD.poll_id AND ranking = OLD.ranking;
+                END IF;
+                IF TG_OP IN ('INSERT', 'UPDATE'){new_counted} THEN
+                    INSERT INTO ranking_count (poll_id, ranking, ballots) VALUES (NEW.poll_id, NEW.ranking, 1)
+                    ON CONFLICT (poll_id, ranking) DO UPDATE SET ballots = ranking_count.ballots + 1;
+                END IF;
+                RETURN NULL;
+            END $$""",
+            f"CREATE TRIGGER ballot_ranking_count AFTER INSERT OR DELETE OR UPDATE OF {watched} "
+            "ON ballot FOR EACH ROW EXECUTE FUNCTION ballot_ranking_count()",
+        ]
+    raise ValueError(f"no ranking-count triggers for {dialect!r}")
+
+
+RANKING_COUNT_TRIGGERS = {dialect: ranking_count_triggers(dialect) for dialect in ("sqlite", "postgresql")}
 RANKING_COUNT_DROPS = {
     "sqlite": [f"DROP TRIGGER IF EXISTS {name}" for name in ("ballot_counted", "ballot_uncounted", "ballot_recounted")],
     "postgresql": ["DROP TRIGGER IF EXISTS ballot_ranking_count ON ballot",

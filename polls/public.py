@@ -1,12 +1,13 @@
 """Fan-facing pages: the poll list, the ballot (works without JavaScript), results."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
-from polls.ballots import BallotRejected, cast_ballot, find_ballot
+from polls.ballots import BallotRejected, ballot_by_receipt, cast_ballot, find_ballot, ranked_candidates
 from polls.forms import ballot_form_for, ranking_from_form
+from polls.friction import HONEYPOT_FIELD
 from polls.limits import ballot_limit
 from polls.queries import poll_or_404, public_polls, polls_of_year
 from polls.results import poll_results
-from polls.voters import current_voter_token
+from polls.voters import current_voter_token, voter_hash, voter_token_from_request
 
 bp = Blueprint("public", __name__)
 
@@ -36,7 +37,9 @@ def cast_form_ballot(slug: str):
     try:
         if not form.validate_on_submit():
             raise BallotRejected(400, "invalid_form", "That ballot could not be read; please pick ranks again.")
-        ballot = cast_ballot(poll, ranking_from_form(poll, form), current_voter_token())
+        ballot = cast_ballot(poll, ranking_from_form(poll, form), current_voter_token(),
+                             invite=form.invite.data if poll.invite_only else None,
+                             honeypot=form[HONEYPOT_FIELD].data)
     except BallotRejected as rejected:
         existing = find_ballot(poll, current_voter_token()) if rejected.code == "already_voted" else None
         return (
@@ -45,7 +48,19 @@ def cast_form_ballot(slug: str):
             rejected.headers,
         )
     flash(f"Your ballot is in. Receipt: {ballot.receipt}", "success")
-    return redirect(url_for("public.results_page", slug=poll.slug), code=303)
+    return redirect(url_for("public.receipt_page", slug=poll.slug, code=ballot.receipt), code=303)
+
+
+@bp.get("/p/<slug>/receipt/<code>")
+def receipt_page(slug: str, code: str):
+    """Anyone holding the code can check the ballot is counted; only its own browser sees the ranking."""
+    poll = poll_or_404(slug)
+    ballot = ballot_by_receipt(poll, code)
+    if ballot is None:
+        abort(404, description="No ballot in this poll has that receipt. Check the code and try again.")
+    token = voter_token_from_request()
+    ranking = ranked_candidates(poll, ballot) if token and voter_hash(token) == ballot.voter_hash else None
+    return render_template("public/receipt.html", poll=poll, ballot=ballot, ranking=ranking)
 
 
 @bp.get("/p/<slug>/results")

@@ -1,9 +1,9 @@
 """Lookups shared by the blueprints."""
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from polls.extensions import db
-from polls.models import Poll
+from polls.models import Ballot, Poll, Quarantine
 
 
 def poll_or_404(slug: str) -> Poll:
@@ -27,3 +27,23 @@ def polls_of_year(year: int) -> list[Poll]:
         select(Poll).where(Poll.year == year, Poll.status != "draft").order_by(Poll.created_at)
     )
     return sorted(polls, key=lambda poll: poll.status != "closed")
+
+
+def quarantines_with_counts(poll: Poll, *, active_only: bool = False) -> list[tuple[Quarantine, int]]:
+    """The poll's quarantines, newest first, with the ballots each holds now."""
+    query = (
+        select(Quarantine, func.count(Ballot.id))
+        .outerjoin(Ballot, Ballot.quarantine_id == Quarantine.id)
+        .where(Quarantine.poll_id == poll.id)
+        .group_by(Quarantine.id)
+        .order_by(Quarantine.id.desc())
+    )
+    if active_only:
+        query = query.where(Quarantine.released_at.is_(None))
+    return [(quarantine, held) for quarantine, held in db.session.execute(query).all()]
+
+
+def excluded_ballots(poll: Poll) -> list[dict]:
+    """What the results say about ballots held out of the count: how many, and why (oldest first)."""
+    return [{"ballots": held, "reason": quarantine.reason}
+            for quarantine, held in reversed(quarantines_with_counts(poll, active_only=True)) if held]

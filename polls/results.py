@@ -37,13 +37,14 @@ from sqlalchemy import select
 
 from polls.extensions import db, redis_store
 from polls.models import RANKING_SEPARATOR, Poll, RankingCount
+from polls.queries import excluded_ballots
 from polls.tally import Rules, tabulate
 from polls.tally import tabulate as _dry_run  # checks rules; not the (monkeypatchable) count
 
 log = logging.getLogger(__name__)
 
 # Bump when the shape of the cached payload changes, so old entries are not served.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 DEFAULT_CACHE_TTL = 3600
 VERSION_KEY = "kisspoll:results-version:{poll_id}"
 RESULT_KEY = "kisspoll:results:{poll_id}:{version}:{fingerprint}"
@@ -262,6 +263,8 @@ def compute_results(poll: Poll) -> dict:
         "total_ballots": int(report["summary"]["totalNumBallots"]),
         "tie_breaks": report.get("tieBreaks", []),
         "leaderboard": _leaderboard(poll, report, profile),
+        # Ballots the host holds out of the count (quarantined bursts), and why.
+        "excluded": excluded_ballots(poll),
     }
     results.update((key, report[key]) for key in ENGINE_EXTRAS if key in report)
     if "pairwise" in report:
@@ -285,8 +288,8 @@ class _RedisHealth:
         with self.lock:
             first, self.down = not self.down, True
         if first:
-            log.warning("Redis is unreachable (%s): results are recomputed on every view "
-                        "until it is back", error)
+            log.warning("Redis is unreachable (%s): until it is back, results are recomputed "
+                        "on every view and the database alone keeps one ballot per browser", error)
 
     def ok(self) -> None:
         if self.down:
@@ -295,7 +298,7 @@ class _RedisHealth:
             log.info("Redis is back: results are cached again")
 
 
-_health = _RedisHealth()
+redis_health = _RedisHealth()
 
 
 def _bump(client: redis.Redis, poll_id: int) -> None:
@@ -310,15 +313,15 @@ def _bump(client: redis.Redis, poll_id: int) -> None:
 
 def _flush_pending(client: redis.Redis) -> None:
     """Bump the versions whose ballots arrived while Redis was down (raises RedisError)."""
-    while _health.pending:
-        with _health.lock:
-            if not _health.pending:
+    while redis_health.pending:
+        with redis_health.lock:
+            if not redis_health.pending:
                 return
-            poll_id = _health.pending.pop()
+            poll_id = redis_health.pending.pop()
         try:
             _bump(client, poll_id)
         except redis.RedisError:
-            _health.pending.add(poll_id)
+            redis_health.pending.add(poll_id)
             raise
 
 
@@ -335,10 +338,10 @@ def ballots_changed(poll_id: int) -> None:
         _flush_pending(client)
         _bump(client, poll_id)
     except redis.RedisError as error:
-        _health.pending.add(poll_id)
-        _health.failed(error)
+        redis_health.pending.add(poll_id)
+        redis_health.failed(error)
     else:
-        _health.ok()
+        redis_health.ok()
 
 
 def _current_version(client: redis.Redis, poll_id: int) -> str:
@@ -381,9 +384,9 @@ def poll_results(poll: Poll) -> dict:
                                 fingerprint=results_fingerprint(poll))
         cached = client.get(key)
     except redis.RedisError as error:
-        _health.failed(error)
+        redis_health.failed(error)
         return compute_results(poll)
-    _health.ok()
+    redis_health.ok()
     if cached is not None:
         try:
             return json.loads(cached)
@@ -393,6 +396,6 @@ def poll_results(poll: Poll) -> dict:
     try:
         client.set(key, payload, ex=current_app.config.get("RESULTS_CACHE_TTL", DEFAULT_CACHE_TTL))
     except redis.RedisError as error:
-        _health.failed(error)
+        redis_health.failed(error)
     # Served exactly as a cache hit would serve it.
     return json.loads(payload)

@@ -7,6 +7,7 @@ HMACs of the address too).
 """
 import hashlib
 import hmac
+import ipaddress
 import secrets
 
 from flask import current_app, g, request
@@ -58,6 +59,19 @@ def voter_hash(token: str) -> str:
 def address_key() -> str:
     """Rate-limit key for the client address (ProxyFix has already applied TRUSTED_PROXY_HOPS)."""
     return _keyed_hash("address", request.remote_addr or "unknown")[:32]
+
+
+def network_key() -> str:
+    """Keyed hash of the client's network: its /24 for IPv4, its /48 for IPv6."""
+    address = request.remote_addr or "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        network = address
+    else:
+        prefix = 24 if ip.version == 4 else 48
+        network = str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+    return _keyed_hash("network", network)[:32]
 
 
 def current_voter_token() -> str:

@@ -24,3 +24,10 @@ def post_ballot(client, token, body, slug="test-poll", **kwargs):
     data = body if isinstance(body, (str, bytes)) else json.dumps(body)
     return client.post(f"/api/v1/polls/{slug}/ballots", data=data, content_type="application/json",
                        headers={"X-CSRFToken": token}, **kwargs)
+
+
+def form_vote(client, ids_by_rank: dict, slug="test-poll", follow=True, **fields):
+    """Vote through the no-JavaScript form: {candidate id: rank}, plus any other form fields."""
+    token = csrf_token_from(client.get(f"/p/{slug}").get_data(as_text=True))
+    data = {"csrf_token": token, **{f"rank_{cid}": str(rank) for cid, rank in ids_by_rank.items()}, **fields}
+    return client.post(f"/p/{slug}", data=data, follow_redirects=follow)

@@ -4,6 +4,7 @@ Set SCREENSHOT_DIR to keep the screenshots used in the README.
 """
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -78,8 +79,8 @@ def test_vote_by_tapping_with_javascript(app, live_server, browser, demo):
     shot(page, "poll-phone")
     page.get_by_role("button", name="Cast my ballot").click()
     page.get_by_text("Your ballot is in").wait_for()
-    receipt = page.locator(".receipt").inner_text()
-    assert receipt.startswith("Receipt: ")
+    receipt = page.locator("a.receipt").inner_text()
+    assert re.fullmatch(r"[A-Za-z0-9_-]{16}", receipt)
     expected = ",".join(str(demo[t]) for t in ("Waterfall kiss", "Bus stop kiss", "Hand-to-mouth kiss"))
     assert stored_rankings(app)[-1] == expected
     page.get_by_role("link", name="See the live standings").click()
@@ -87,6 +88,9 @@ def test_vote_by_tapping_with_javascript(app, live_server, browser, demo):
     assert "is leading" in page.content()
     page.goto(f"{live_server}/p/best-kiss-2014")
     assert page.get_by_text("You already voted").is_visible()
+    page.locator("a.receipt").click()
+    page.get_by_text("This ballot is in the count").wait_for()
+    assert page.locator("ol li").all_inner_texts()[0].startswith("Waterfall kiss")
     page.close()
 
 
@@ -99,7 +103,8 @@ def test_vote_with_javascript_disabled(app, live_server, browser, demo):
     shot(page, "poll-desktop")
     page.get_by_role("button", name="Cast my ballot").click()
     page.get_by_text("Your ballot is in. Receipt:").wait_for()
-    assert page.url.endswith("/p/best-kiss-2014/results")
+    assert re.search(r"/p/best-kiss-2014/receipt/[A-Za-z0-9_-]{16}$", page.url)
+    assert [t.split(" (")[0] for t in page.locator("ol li").all_inner_texts()] == ["Toast kiss", "Final kiss"]
     assert stored_rankings(app)[-1] == f"{demo['Toast kiss']},{demo['Final kiss']}"
     context.close()
 

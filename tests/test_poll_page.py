@@ -2,15 +2,9 @@
 import pytest
 from sqlalchemy import func, select
 
-from helpers import csrf_token_from
+from helpers import csrf_token_from, form_vote
 from polls.extensions import db
 from polls.models import Ballot, Candidate, clip_at
-
-
-def form_vote(client, ids_by_rank: dict, slug="test-poll", follow=True):
-    token = csrf_token_from(client.get(f"/p/{slug}").get_data(as_text=True))
-    data = {"csrf_token": token, **{f"rank_{cid}": str(rank) for cid, rank in ids_by_rank.items()}}
-    return client.post(f"/p/{slug}", data=data, follow_redirects=follow)
 
 
 def test_poll_page_lists_scenes_and_sets_voter_cookie(client, make_poll):
@@ -25,17 +19,18 @@ def test_poll_page_lists_scenes_and_sets_voter_cookie(client, make_poll):
     assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
 
 
-def test_form_vote_redirects_to_results_with_receipt(app, client, make_poll):
+def test_form_vote_redirects_to_its_receipt(app, client, make_poll):
     poll = make_poll()
     response = form_vote(client, {poll["ids"][2]: 1, poll["ids"][0]: 2}, follow=False)
     assert response.status_code == 303
-    assert response.headers["Location"].endswith("/p/test-poll/results")
-    page = client.get("/p/test-poll/results").get_data(as_text=True)
     with app.app_context():
         ballot = db.session.scalar(select(Ballot))
         assert ballot.ranking == f"{poll['ids'][2]},{poll['ids'][0]}"
+    assert response.headers["Location"].endswith(f"/p/test-poll/receipt/{ballot.receipt}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"Receipt: {ballot.receipt}" in page
-    assert "Charlie" in page
+    assert "This ballot is in the count" in page
+    assert page.index("Charlie") < page.index("Alpha")
 
 
 def test_gaps_in_ranks_close_up(app, client, make_poll):

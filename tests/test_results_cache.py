@@ -30,7 +30,7 @@ def counts(monkeypatch):
 @pytest.fixture(autouse=True)
 def fresh_health(monkeypatch):
     """Each test starts with Redis considered healthy and nothing pending."""
-    monkeypatch.setattr(results_module, "_health", results_module._RedisHealth())
+    monkeypatch.setattr(results_module, "redis_health", results_module._RedisHealth())
 
 
 @pytest.fixture

@@ -51,6 +51,15 @@
     selectOf(card).addEventListener("change", refresh);
   });
 
+  // The ranking, plus the invite code (closed-list polls) and the honeypot as the form has them.
+  function ballotBody(order) {
+    var body = { ranking: order.map(function (card) { return parseInt(card.dataset.id, 10); }) };
+    ["invite", "website"].forEach(function (name) {
+      if (form.elements[name] && form.elements[name].value) body[name] = form.elements[name].value;
+    });
+    return body;
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var order = ranked();
@@ -66,7 +75,7 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-      body: JSON.stringify({ ranking: order.map(function (card) { return parseInt(card.dataset.id, 10); }) })
+      body: JSON.stringify(ballotBody(order))
     }).then(function (response) {
       return response.json().then(function (body) { return { status: response.status, body: body }; });
     }).then(function (result) {
@@ -77,8 +86,12 @@
       var heading = document.createElement("h2");
       heading.textContent = "Your ballot is in";
       var receipt = document.createElement("p");
-      receipt.textContent = "Receipt: " + result.body.receipt;
-      receipt.className = "receipt";
+      receipt.textContent = "Receipt: ";
+      var code = document.createElement("a");
+      code.className = "receipt";
+      code.href = result.body.receipt_url;
+      code.textContent = result.body.receipt;
+      receipt.append(code);
       var link = document.createElement("a");
       link.href = result.body.results_url;
       link.className = "button";

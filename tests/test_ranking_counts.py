@@ -3,7 +3,7 @@ the ballots, and counting reads those rows instead of grouping every ballot."""
 import io
 
 import pytest
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import delete, func, select, text, update
 
 from helpers import open_page, post_ballot
@@ -95,3 +95,39 @@ def test_upgrade_fills_counts_for_ballots_cast_before_it(tmp_path, redis_url):
         db.session.commit()
         assert counted(app) == {(1, "1,2"): 2, (1, "2"): 2}
         db.engine.dispose()
+
+
+def wipe_schema() -> None:
+    """An empty database, as before the first migration (PostgreSQL keeps functions apart from tables)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("DROP SCHEMA public CASCADE"))
+        db.session.execute(text("CREATE SCHEMA public"))
+        db.session.commit()
+    else:
+        db.drop_all()
+
+
+@pytest.mark.parametrize("app", ["sqlite", "postgresql"], indirect=True)
+def test_quarantine_migration_keeps_held_ballots_out_and_downgrade_counts_them_again(app):
+    with app.app_context():
+        wipe_schema()
+        upgrade(revision="c3f1e2a4b5d6")  # ranking counts, before quarantine
+        db.session.execute(text("INSERT INTO host (email, password_hash, created_at) VALUES ('h@x', 'x', '2026-01-01')"))
+        db.session.execute(text("INSERT INTO poll (host_id, slug, title, description, status, method, seats, rules,"
+                                " created_at) VALUES (1, 'old', 'Old', '', 'open', 'irv', 1, '{}', '2026-01-01')"))
+        for n, ranking in enumerate(["1,2", "1,2", "2", "2"]):
+            db.session.execute(text("INSERT INTO ballot (poll_id, voter_hash, ranking, receipt, created_at) "
+                                    f"VALUES (1, 'v{n}', '{ranking}', 'r{n}', '2026-01-01')"))
+        db.session.commit()
+        upgrade()
+        assert counted(app) == {(1, "1,2"): 2, (1, "2"): 2}
+        db.session.execute(text("INSERT INTO quarantine (poll_id, reason, created_at) VALUES (1, 'test', '2026-01-01')"))
+        db.session.execute(text("UPDATE ballot SET quarantine_id = 1 WHERE receipt IN ('r0', 'r2', 'r3')"))
+        db.session.commit()
+        assert counted(app) == {(1, "1,2"): 1}
+        downgrade(revision="c3f1e2a4b5d6")
+        assert counted(app) == {(1, "1,2"): 2, (1, "2"): 2}
+        upgrade()
+        db.session.execute(text("DELETE FROM ballot WHERE receipt = 'r0'"))
+        db.session.commit()
+        assert counted(app) == {(1, "1,2"): 1, (1, "2"): 2}

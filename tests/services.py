@@ -159,14 +159,18 @@ def postgres_database(server_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+APP_SETTINGS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "KISSPOLL_ENV", "TRUSTED_PROXY_HOPS", "TRUSTED_HOSTS",
+                "SESSION_COOKIE_SECURE", "INSTANCE_PATH")
+
+
 def app_environment(directory: Path, **settings: str) -> dict[str, str]:
     """Environment for an app process (gunicorn or the flask CLI): ours, plus ``settings``.
 
     Its instance folder is inside ``directory``, never the project's own.
     """
+    # The caller's own app settings (a developer's shell, `make`) must not leak in.
     env = {name: value for name, value in os.environ.items()
-           if name not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "KISSPOLL_ENV", "TRUSTED_PROXY_HOPS")
-           and not name.startswith("RATELIMIT_")}
+           if name not in APP_SETTINGS and not name.startswith("RATELIMIT_")}
     env["INSTANCE_PATH"] = str(directory / "instance")
     env.update(settings)
     return env

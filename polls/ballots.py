@@ -132,7 +132,8 @@ def _release(key: str | None) -> None:
 
 def _use_invite(poll: Poll, code) -> None:
     """Mark a closed-list poll's invite code used, in the ballot's own transaction."""
-    code = code.strip() if isinstance(code, str) else ""
+    # Codes are handed out on paper and in mails: forgive case, spaces and hyphens.
+    code = "".join(code.split()).replace("-", "").upper() if isinstance(code, str) else ""
     if not code:
         raise BallotRejected(403, "invite_required", "This poll takes ballots only with an invite code.")
     used = db.session.execute(

@@ -2,11 +2,12 @@
 
 One ballot per browser is the database's rule (unique poll and voter hash,
 so racing inserts cannot both win).  Redis only spares the database the
-duplicates: a ``SET NX`` claim on (poll, voter) turns the other 99 of 100
-simultaneous submissions into a 409 without touching it; with Redis down the
-database alone decides.
+duplicates' writes: a ``SET NX`` claim on (poll, voter) sends a repeat to a
+read of the unique index instead of an insert that fails; with Redis down
+the database alone decides.
 """
 import logging
+import re
 import secrets
 
 import redis
@@ -17,7 +18,7 @@ from polls.extensions import db, redis_store
 from polls.friction import honeypot_filled, sent_too_fast
 from polls.models import RANKING_SEPARATOR, Ballot, BotHit, InviteCode, Poll, utcnow
 from polls.results import ballots_changed, redis_health
-from polls.voters import address_key, network_key, voter_hash
+from polls.voters import address_key, network_key, session_key, voter_hash
 
 log = logging.getLogger(__name__)
 # Seconds a fan is asked to wait when the database is too busy to take a ballot.
@@ -39,6 +40,11 @@ class BallotRejected(Exception):
 
 
 ALREADY_VOTED = ("already_voted", "This browser has already voted in this poll.")
+# Receipts are secrets.token_urlsafe(12): 16 URL-safe characters.
+RECEIPT_CODE = re.compile(r"[A-Za-z0-9_-]{16}")
+# What an invite code can look like once normalised (polls.integrity makes 10 of these).
+INVITE_CODE = re.compile(r"[A-Z0-9]{4,32}")
+_DASHES = re.compile(r"[-\u2010-\u2015\u2212]")
 
 
 def parse_ranking(poll: Poll, raw) -> list[int]:
@@ -78,7 +84,7 @@ def find_ballot(poll: Poll, voter_token: str) -> Ballot | None:
 
 
 def ballot_by_receipt(poll: Poll, code: str) -> Ballot | None:
-    if not code or len(code) > 32:
+    if not RECEIPT_CODE.fullmatch(code or ""):
         return None
     return db.session.scalar(select(Ballot).where(Ballot.poll_id == poll.id, Ballot.receipt == code))
 
@@ -102,9 +108,12 @@ def _refuse_bot(poll: Poll) -> BallotRejected:
 
 
 def _claim(poll_id: int, voter: str) -> str | None:
-    """Claim (poll, voter) in Redis; the key when claimed, None when Redis cannot say.
+    """Claim (poll, voter) in Redis; the key when this request holds the claim, else None.
 
-    Raises the duplicate's BallotRejected when another submission holds the claim.
+    A claim held by someone else is only a hint, never a refusal on its own: a
+    ``SET NX`` that timed out may have landed after all, or its holder died.  So
+    the database is asked (a read by the unique index): a ballot there is the
+    409; none means the claim is in flight or stale, and the insert decides.
     """
     client = redis_store.client
     if client is None:
@@ -115,9 +124,12 @@ def _claim(poll_id: int, voter: str) -> str | None:
     except redis.RedisError as error:
         redis_health.failed(error)
         return None
-    if not claimed:
+    if claimed:
+        return key
+    voted = db.session.scalar(select(Ballot.id).where(Ballot.poll_id == poll_id, Ballot.voter_hash == voter))
+    if voted is not None:
         raise BallotRejected(409, *ALREADY_VOTED)
-    return key
+    return None
 
 
 def _release(key: str | None) -> None:
@@ -132,10 +144,12 @@ def _release(key: str | None) -> None:
 
 def _use_invite(poll: Poll, code) -> None:
     """Mark a closed-list poll's invite code used, in the ballot's own transaction."""
-    # Codes are handed out on paper and in mails: forgive case, spaces and hyphens.
-    code = "".join(code.split()).replace("-", "").upper() if isinstance(code, str) else ""
+    # Codes are handed out on paper and in mails: forgive case, spaces and dashes.
+    code = _DASHES.sub("", "".join(code.split())).upper() if isinstance(code, str) else ""
     if not code:
         raise BallotRejected(403, "invite_required", "This poll takes ballots only with an invite code.")
+    if not INVITE_CODE.fullmatch(code):
+        raise BallotRejected(403, "invite_invalid", "That invite code is not one of this poll's.")
     used = db.session.execute(
         update(InviteCode)
         .where(InviteCode.poll_id == poll.id, InviteCode.code == code, InviteCode.used_at.is_(None))
@@ -171,13 +185,11 @@ def cast_ballot(poll: Poll, raw_ranking, voter_token: str, *, invite=None, honey
             receipt=secrets.token_urlsafe(12),
             address_hash=address_key(),
             network_hash=network_key(),
+            session_hash=session_key(),
             too_fast=sent_too_fast(),
         )
         db.session.add(ballot)
         db.session.commit()
-    except BallotRejected:
-        _release(claim)
-        raise
     except IntegrityError:
         # Kept claim: this browser has voted, and the next duplicate need not reach the database.
         db.session.rollback()
@@ -192,5 +204,10 @@ def cast_ballot(poll: Poll, raw_ranking, voter_token: str, *, invite=None, honey
                          "Please try again in a few seconds.",
             headers={"Retry-After": str(BUSY_RETRY_AFTER)},
         ) from None
+    except BaseException:
+        # Nothing was stored: the fan may try again at once.
+        db.session.rollback()
+        _release(claim)
+        raise
     ballots_changed(poll.id)
     return ballot

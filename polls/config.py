@@ -40,7 +40,7 @@ class Config:
     RATELIMIT_BALLOT_POLL = os.environ.get("RATELIMIT_BALLOT_POLL", "6000 per minute")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute; 50 per hour")
     RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
 
@@ -50,6 +50,7 @@ class Config:
     BURST_FROM_ADDRESS = _env_int("BURST_FROM_ADDRESS", 10)
     BURST_FROM_NETWORK = _env_int("BURST_FROM_NETWORK", 25)
     BURST_SAME_RANKING = _env_int("BURST_SAME_RANKING", 25)
+    BURST_TOO_FAST = _env_int("BURST_TOO_FAST", 25)
 
     WTF_CSRF_TIME_LIMIT = None  # a fan may read the clips for hours before voting
     MAX_CONTENT_LENGTH = 64 * 1024

@@ -1,11 +1,16 @@
 """Error responses: JSON `{"error", "message"}` for the API, a friendly page elsewhere."""
 import logging
+import time
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
+from polls.extensions import limiter
+
 JSON_PREFIXES = ("/api/", "/oembed")
+RETRY_AFTER_FALLBACK = 60
 
 
 def wants_json() -> bool:
@@ -38,6 +43,21 @@ def handle_csrf_error(exc: CSRFError):
     )
 
 
+def _seconds_until_reset() -> int:
+    """When the breached limit lets the client in again (asked of the limiter only on a 429,
+    so ordinary responses cost no extra round trip to Redis for rate-limit headers)."""
+    try:
+        reset_at = limiter.current_limit.reset_at
+    except Exception:  # noqa: BLE001 - storage down or no limit: a minute is a fair answer
+        return RETRY_AFTER_FALLBACK
+    return max(1, int(reset_at - time.time()))
+
+
+def handle_rate_limited(exc: RateLimitExceeded):
+    return error_response(429, "too_many_requests", exc.description,
+                          {"Retry-After": str(_seconds_until_reset())})
+
+
 def handle_untrusted_host(exc: SecurityError):
     """A Host header outside TRUSTED_HOSTS: no URL can be built for it, so no page either."""
     return exc.description, 400, {"Content-Type": "text/plain; charset=utf-8"}
@@ -50,8 +70,16 @@ def handle_unexpected(exc: Exception):
     return error_response(500, "internal_error", InternalServerError.description)
 
 
+def refuse_nul_in_url(endpoint, values) -> None:
+    """A NUL in a path names nothing here (and PostgreSQL text cannot hold one): 404, not a 500."""
+    if values and any(isinstance(value, str) and "\x00" in value for value in values.values()):
+        abort(404)
+
+
 def init_app(app: Flask) -> None:
+    app.url_value_preprocessor(refuse_nul_in_url)
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(RateLimitExceeded, handle_rate_limited)
     app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

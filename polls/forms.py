@@ -302,16 +302,19 @@ class ConfirmForm(FlaskForm):
 
 def _minute_field(form, field) -> None:
     try:
-        parse_minute(field.data or "")
+        minute = parse_minute(field.data or "")
     except ValueError:
         raise ValidationError("Not a minute of the report.") from None
+    if not 1990 <= minute.year <= 2100:
+        raise ValidationError("Not a minute of the report.")
 
 
 class QuarantineForm(FlaskForm):
     """Hold one burst from the integrity report out of the count."""
 
     kind = HiddenField(validators=[AnyOf(tuple(BURST_KINDS), message="Unknown kind of burst.")])
-    key = HiddenField(validators=[DataRequired(), Length(max=20000)])
+    # A keyed hash (hex), a ranking (ids and commas) or "1" (too fast).
+    key = HiddenField(validators=[DataRequired(), Length(max=20000), Regexp(r"^[0-9a-f,]+$")])
     start = HiddenField(validators=[_minute_field])
     end = HiddenField(validators=[_minute_field])
 

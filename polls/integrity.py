@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -27,8 +27,9 @@ MINUTE_FORMAT = "%Y-%m-%d %H:%M"
 BURST_KINDS = {
     "address": (Ballot.address_hash, "BURST_FROM_ADDRESS", "from one address"),
     "network": (Ballot.network_hash, "BURST_FROM_NETWORK", "from one network"),
+    "session": (Ballot.session_hash, "BURST_FROM_ADDRESS", "from one page session"),
     "ranking": (Ballot.ranking, "BURST_SAME_RANKING", "with the same ranking"),
-    "too_fast": (Ballot.too_fast, "BURST_FROM_NETWORK", "sent faster than a person ranks"),
+    "too_fast": (Ballot.too_fast, "BURST_TOO_FAST", "sent faster than a person ranks"),
 }
 TIMELINE_MINUTES = 60
 MAX_INVITES_AT_ONCE = 5000
@@ -77,14 +78,15 @@ def _key_filter(kind: str, key: str):
     return column.is_(True) if kind == "too_fast" else column == key
 
 
-def find_bursts(poll: Poll, kind: str) -> list[Burst]:
-    """Counted ballots of ``poll`` arriving in bursts of ``kind``, busiest first."""
+def find_bursts(poll: Poll, kind: str, since: datetime, until: datetime) -> list[Burst]:
+    """Counted ballots of ``poll`` that arrived in [since, until) in bursts of ``kind``, busiest first."""
     column, setting, _ = BURST_KINDS[kind]
     threshold = max(1, current_app.config[setting])
     minute = _minute(Ballot.created_at)
     rows = db.session.execute(
         select(column, minute, func.count())
         .where(Ballot.poll_id == poll.id, Ballot.quarantine_id.is_(None),
+               Ballot.created_at >= since, Ballot.created_at < until,
                Ballot.too_fast.is_(True) if kind == "too_fast" else column.is_not(None))
         .group_by(column, minute)
         .having(func.count() >= threshold)
@@ -101,9 +103,11 @@ def find_bursts(poll: Poll, kind: str) -> list[Burst]:
     return sorted(bursts, key=lambda b: (-b.ballots, b.start))
 
 
-def ballots_per_minute(poll: Poll, minutes: int = TIMELINE_MINUTES) -> list[tuple[str, int]]:
-    """(minute, ballots) for the last ``minutes`` minutes up to the latest ballot, gaps as 0."""
-    latest = db.session.scalar(select(func.max(Ballot.created_at)).where(Ballot.poll_id == poll.id))
+def ballots_per_minute(poll: Poll, until: datetime, minutes: int = TIMELINE_MINUTES) -> list[tuple[str, int]]:
+    """(minute, ballots) for the last ``minutes`` minutes up to the latest ballot before ``until``, gaps as 0."""
+    latest = db.session.scalar(
+        select(func.max(Ballot.created_at)).where(Ballot.poll_id == poll.id, Ballot.created_at < until)
+    )
     if latest is None:
         return []
     end = latest.replace(second=0, microsecond=0)
@@ -122,10 +126,22 @@ def _count(*where) -> int:
     return db.session.scalar(select(func.count()).select_from(Ballot).where(*where)) or 0
 
 
-def integrity_report(poll: Poll) -> dict:
-    """Everything the host's integrity page shows."""
-    timeline = ballots_per_minute(poll)
+def latest_ballot_day(poll: Poll) -> date | None:
+    latest = db.session.scalar(select(func.max(Ballot.created_at)).where(Ballot.poll_id == poll.id))
+    return latest.date() if latest else None
+
+
+def integrity_report(poll: Poll, day: date | None = None) -> dict:
+    """Everything the host's integrity page shows; bursts and the timeline for one UTC day
+    (by default the day of the latest ballot), so the page costs one day's ballots, not all."""
+    day = day or latest_ballot_day(poll) or utcnow().date()
+    since = datetime.combine(day, time())
+    until = since + timedelta(days=1)
+    timeline = ballots_per_minute(poll, until)
     return {
+        "day": day,
+        "previous_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1),
         "ballots": _count(Ballot.poll_id == poll.id),
         "quarantined": _count(Ballot.poll_id == poll.id, Ballot.quarantine_id.is_not(None)),
         "too_fast": _count(Ballot.poll_id == poll.id, Ballot.too_fast.is_(True)),
@@ -134,7 +150,7 @@ def integrity_report(poll: Poll) -> dict:
         ) or 0,
         "timeline": timeline,
         "peak_minute": max((count for _, count in timeline), default=0),
-        "bursts": {kind: find_bursts(poll, kind) for kind in BURST_KINDS},
+        "bursts": {kind: find_bursts(poll, kind, since, until) for kind in BURST_KINDS},
         "thresholds": {kind: current_app.config[setting] for kind, (_, setting, _) in BURST_KINDS.items()},
         "quarantines": quarantines_with_counts(poll),
         "audit": db.session.scalars(
@@ -148,29 +164,41 @@ def record(poll: Poll, host: Host | None, action: str, detail: str) -> None:
     db.session.add(AuditEntry(poll_id=poll.id, host_id=host.id if host else None, action=action, detail=detail))
 
 
-def quarantine_burst(poll: Poll, host: Host, kind: str, key: str, start: datetime, end: datetime) -> tuple[Quarantine, int]:
-    """Hold the poll's counted ballots of one burst out of the count; returns it and how many."""
-    until = end + timedelta(minutes=1)
-    burst_filter = (Ballot.poll_id == poll.id, Ballot.quarantine_id.is_(None), _key_filter(kind, key),
-                    Ballot.created_at >= start, Ballot.created_at < until)
-    held = _count(*burst_filter)
+def quarantine_burst(poll: Poll, host: Host, kind: str, key: str, start: datetime, end: datetime) -> tuple[Quarantine | None, int]:
+    """Hold the poll's counted ballots of one burst out of the count; returns it and how many
+    (None and 0 when none of them is still counted: then nothing is written)."""
     quarantine = Quarantine(poll_id=poll.id, reason=f"{BURST_KINDS[kind][2]} {_window(start, end)}")
     db.session.add(quarantine)
     db.session.flush()
-    db.session.execute(update(Ballot).where(*burst_filter).values(quarantine_id=quarantine.id))
+    held = db.session.execute(
+        update(Ballot)
+        .where(Ballot.poll_id == poll.id, Ballot.quarantine_id.is_(None), _key_filter(kind, key),
+               Ballot.created_at >= start, Ballot.created_at < end + timedelta(minutes=1))
+        .values(quarantine_id=quarantine.id)
+    ).rowcount
+    if not held:
+        db.session.rollback()
+        return None, 0
     record(poll, host, "quarantine", f"#{quarantine.id}: {held} ballots {quarantine.reason} ({kind} {key[:12]})")
     db.session.commit()
     ballots_changed(poll.id)
     return quarantine, held
 
 
-def release_quarantine(poll: Poll, host: Host, quarantine: Quarantine) -> int:
-    """Count a quarantine's ballots again; returns how many came back."""
+def release_quarantine(poll: Poll, host: Host, quarantine: Quarantine) -> int | None:
+    """Count a quarantine's ballots again; returns how many came back (None if already released)."""
+    # Marking it released first, only if nobody has: two releases at once cannot both go on.
+    claimed = db.session.execute(
+        update(Quarantine).where(Quarantine.id == quarantine.id, Quarantine.released_at.is_(None))
+        .values(released_at=utcnow())
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        return None
     released = db.session.execute(
         update(Ballot).where(Ballot.poll_id == poll.id, Ballot.quarantine_id == quarantine.id)
         .values(quarantine_id=None)
     ).rowcount
-    quarantine.released_at = utcnow()
     record(poll, host, "release", f"#{quarantine.id}: {released} ballots counted again ({quarantine.reason})")
     db.session.commit()
     ballots_changed(poll.id)

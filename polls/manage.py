@@ -3,6 +3,7 @@
 Every poll route loads its poll through `owned_poll_or_404`, so a host can
 only see and change their own polls; another host's poll is a plain 404.
 """
+from datetime import date
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -281,8 +282,14 @@ def delete_candidate(slug: str, cid: int):
 
 
 def render_integrity_page(poll: Poll, status: int = 200):
+    try:
+        day = date.fromisoformat(request.args["day"]) if request.args.get("day") else None
+    except ValueError:
+        day = date.min
+    if day is not None and not 1990 <= day.year <= 2100:
+        abort(404, description="Pick a day like 2026-12-01.")
     return render_template(
-        "manage/integrity.html", poll=poll, report=integrity_report(poll),
+        "manage/integrity.html", poll=poll, report=integrity_report(poll, day),
         quarantine_form=QuarantineForm(formdata=None), confirm_form=ConfirmForm(formdata=None),
     ), status
 
@@ -303,10 +310,10 @@ def quarantine(slug: str):
         return render_integrity_page(poll, status=400)
     held, count = quarantine_burst(poll, current_user, form.kind.data, form.key.data,
                                    parse_minute(form.start.data), parse_minute(form.end.data))
-    if count:
-        flash(f"{count} ballots {held.reason} are held out of the count.", "success")
+    if held is None:
+        flash("None of those ballots is still in the count: nothing changed.", "error")
     else:
-        flash("Those ballots are already out of the count.", "error")
+        flash(f"{count} ballots {held.reason} are held out of the count.", "success")
     return see_other("manage.integrity", slug=poll.slug)
 
 
@@ -319,10 +326,11 @@ def release(slug: str, qid: int):
         abort(404, description="That quarantine is not in this poll.")
     if not ConfirmForm().validate_on_submit():
         return render_integrity_page(poll, status=400)
-    if held.released_at is not None:
+    released = release_quarantine(poll, current_user, held)
+    if released is None:
         flash("Those ballots were already released.", "error")
     else:
-        flash(f"{release_quarantine(poll, current_user, held)} ballots count again.", "success")
+        flash(f"{released} ballots count again.", "success")
     return see_other("manage.integrity", slug=poll.slug)
 
 

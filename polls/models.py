@@ -151,6 +151,8 @@ class Ballot(db.Model):
     # the client address and of its network (/24 for IPv4, /48 for IPv6).
     address_hash: Mapped[str | None] = mapped_column(String(32))
     network_hash: Mapped[str | None] = mapped_column(String(32))
+    # ... and of the page session (the CSRF secret): one page's token reused for many ballots.
+    session_hash: Mapped[str | None] = mapped_column(String(32))
     # Sent sooner after the page was rendered than a person could rank (or with
     # no rendered page at all): counted, but shown to the host.
     too_fast: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
@@ -239,10 +241,10 @@ def ranking_count_triggers(dialect: str, *, quarantine: bool = True) -> list[str
     ``quarantine=False`` gives the triggers as they were before quarantine
     existed, for the migrations that run before and after it.
     """
-    old_counted = " AND OLD.quarantine_id IS NULL" if quarantine else ""
-    new_counted = " AND NEW.quarantine_id IS NULL" if quarantine else ""
-    watched = "poll_id, ranking, quarantine_id" if quarantine else "poll_id, ranking"
     if dialect == "sqlite":
+        old_counted = " AND OLD.quarantine_id IS NULL" if quarantine else ""
+        new_counted = " AND NEW.quarantine_id IS NULL" if quarantine else ""
+        watched = "poll_id, ranking, quarantine_id" if quarantine else "poll_id, ranking"
         up = ("INSERT INTO ranking_count (poll_id, ranking, ballots) "
               f"SELECT NEW.poll_id, NEW.ranking, 1 WHERE true{new_counted} "
               "ON CONFLICT (poll_id, ranking) DO UPDATE SET ballots = ballots + 1;")
@@ -254,21 +256,33 @@ def ranking_count_triggers(dialect: str, *, quarantine: bool = True) -> list[str
             f"CREATE TRIGGER ballot_recounted AFTER UPDATE OF {watched} ON ballot BEGIN {down} {up} END",
         ]
     if dialect == "postgresql":
+        # Statement-level, over the transition tables: quarantining 100,000 ballots is one
+        # grouped update per distinct ranking, not 100,000 updates of the same few rows.
+        counted = " WHERE quarantine_id IS NULL" if quarantine else ""
         return [
             f"""CREATE FUNCTION ballot_ranking_count() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                IF TG_OP IN ('DELETE', 'UPDATE'){old_counted} THEN
-                    UPDATE ranking_count SET ballots = ballots - 1
-                    WHERE poll_id = OLD.poll_id AND ranking = OLD.ranking;
+                IF TG_OP IN ('DELETE', 'UPDATE') THEN
+                    UPDATE ranking_count SET ballots = ranking_count.ballots - gone.n
+                    FROM (SELECT poll_id, ranking, count(*) AS n FROM old_rows{counted}
+                          GROUP BY poll_id, ranking) AS gone
+                    WHERE ranking_count.poll_id = gone.poll_id AND ranking_count.ranking = gone.ranking;
                 END IF;
-                IF TG_OP IN ('INSERT', 'UPDATE'){new_counted} THEN
-                    INSERT INTO ranking_count (poll_id, ranking, ballots) VALUES (NEW.poll_id, NEW.ranking, 1)
-                    ON CONFLICT (poll_id, ranking) DO UPDATE SET ballots = ranking_count.ballots + 1;
+                IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                    INSERT INTO ranking_count (poll_id, ranking, ballots)
+                    SELECT poll_id, ranking, count(*) FROM new_rows{counted} GROUP BY poll_id, ranking
+                    ON CONFLICT (poll_id, ranking) DO UPDATE SET ballots = ranking_count.ballots + EXCLUDED.ballots;
                 END IF;
                 RETURN NULL;
             END $$""",
-            f"CREATE TRIGGER ballot_ranking_count AFTER INSERT OR DELETE OR UPDATE OF {watched} "
-            "ON ballot FOR EACH ROW EXECUTE FUNCTION ballot_ranking_count()",
+            "CREATE TRIGGER ballot_counted AFTER INSERT ON ballot REFERENCING NEW TABLE AS new_rows "
+            "FOR EACH STATEMENT EXECUTE FUNCTION ballot_ranking_count()",
+            "CREATE TRIGGER ballot_uncounted AFTER DELETE ON ballot REFERENCING OLD TABLE AS old_rows "
+            "FOR EACH STATEMENT EXECUTE FUNCTION ballot_ranking_count()",
+            # Transition tables allow no column list, so every UPDATE of ballot passes through.
+            "CREATE TRIGGER ballot_recounted AFTER UPDATE ON ballot "
+            "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+            "FOR EACH STATEMENT EXECUTE FUNCTION ballot_ranking_count()",
         ]
     raise ValueError(f"no ranking-count triggers for {dialect!r}")
 
@@ -276,8 +290,10 @@ def ranking_count_triggers(dialect: str, *, quarantine: bool = True) -> list[str
 RANKING_COUNT_TRIGGERS = {dialect: ranking_count_triggers(dialect) for dialect in ("sqlite", "postgresql")}
 RANKING_COUNT_DROPS = {
     "sqlite": [f"DROP TRIGGER IF EXISTS {name}" for name in ("ballot_counted", "ballot_uncounted", "ballot_recounted")],
-    "postgresql": ["DROP TRIGGER IF EXISTS ballot_ranking_count ON ballot",
-                   "DROP FUNCTION IF EXISTS ballot_ranking_count()"],
+    # ballot_ranking_count was the row-level trigger of revision c3f1e2a4b5d6 as first released.
+    "postgresql": [f"DROP TRIGGER IF EXISTS {name} ON ballot" for name in (
+        "ballot_ranking_count", "ballot_counted", "ballot_uncounted", "ballot_recounted")]
+    + ["DROP FUNCTION IF EXISTS ballot_ranking_count()"],
 }
 
 

@@ -10,7 +10,7 @@ import hmac
 import ipaddress
 import secrets
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
 
 
@@ -56,22 +56,34 @@ def voter_hash(token: str) -> str:
     return _keyed_hash("voter", token)
 
 
+def _client_ip() -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The client address (ProxyFix has already applied TRUSTED_PROXY_HOPS), IPv4-mapped IPv6 as IPv4."""
+    try:
+        ip = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return None
+    return ip.ipv4_mapped or ip if ip.version == 6 else ip
+
+
 def address_key() -> str:
-    """Rate-limit key for the client address (ProxyFix has already applied TRUSTED_PROXY_HOPS)."""
-    return _keyed_hash("address", request.remote_addr or "unknown")[:32]
+    """Rate-limit key for the client address: a keyed hash, never the address itself."""
+    ip = _client_ip()
+    return _keyed_hash("address", str(ip) if ip else request.remote_addr or "unknown")[:32]
 
 
 def network_key() -> str:
     """Keyed hash of the client's network: its /24 for IPv4, its /48 for IPv6."""
-    address = request.remote_addr or "unknown"
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        network = address
-    else:
-        prefix = 24 if ip.version == 4 else 48
-        network = str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
-    return _keyed_hash("network", network)[:32]
+    ip = _client_ip()
+    if ip is None:
+        return _keyed_hash("network", request.remote_addr or "unknown")[:32]
+    prefix = 24 if ip.version == 4 else 48
+    return _keyed_hash("network", str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False)))[:32]
+
+
+def session_key() -> str | None:
+    """Keyed hash of this browser session's CSRF secret: ballots sent from one page session share it."""
+    secret = session.get("csrf_token")
+    return _keyed_hash("session", secret)[:32] if isinstance(secret, str) else None
 
 
 def current_voter_token() -> str:

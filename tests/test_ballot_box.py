@@ -56,20 +56,19 @@ def test_ballot_sooner_than_the_minimum_is_counted_but_flagged(app, client, make
     assert client.get("/api/v1/polls/test-poll/results").get_json()["total_ballots"] == 1
 
 
-def test_a_held_redis_claim_answers_409_without_a_row(app, client, make_poll, redis_url):
+def test_a_claim_is_a_hint_the_database_decides(app, client, make_poll, redis_url):
     poll = make_poll()
     token = open_page(client)
     with app.test_request_context(headers={"Cookie": f"kp_voter={client.get_cookie('kp_voter').value}"}):
         key = CLAIM_KEY.format(poll_id=poll["id"], voter=voter_hash(voter_token_from_request()))
     store = redis.Redis.from_url(redis_url)
-    store.set(key, 1)  # another submission from this browser is being stored
-    response = post_ballot(client, token, {"ranking": [poll["ids"][0]]})
-    assert response.status_code == 409 and response.get_json()["error"] == "already_voted"
-    assert count(app) == 0
-    store.delete(key)
+    store.set(key, 1)  # a claim whose holder died (or a timed-out SET NX that landed late)
     assert post_ballot(client, token, {"ranking": [poll["ids"][0]]}).status_code == 201
-    assert store.ttl(key) > 0  # the claim stays (expiring) so repeats skip the database
+    store.delete(key)
     assert post_ballot(client, token, {"ranking": [poll["ids"][1]]}).status_code == 409
+    assert store.ttl(key) > 0  # the claim stays (expiring): repeats are a read, not a failed insert
+    repeat = post_ballot(client, token, {"ranking": [poll["ids"][1]]})
+    assert repeat.status_code == 409 and repeat.get_json()["error"] == "already_voted"
     assert count(app) == 1
 
 
@@ -195,3 +194,51 @@ def test_addresses_have_their_own_limit_in_one_poll(app, make_poll):
         statuses.append(post_ballot(fan, open_page(fan), {"ranking": [poll["ids"][0]]},
                                     environ_base={"REMOTE_ADDR": address}).status_code)
     assert statuses == [201, 429, 201]
+
+
+@pytest.mark.parametrize("app", ["sqlite", "postgresql"], indirect=True)
+@pytest.mark.parametrize("path", ["/p/test-poll/receipt/ab%00cd", "/p/te%00st", "/p/te%00st/results",
+                                  "/api/v1/polls/te%00st", "/manage/polls/te%00st/integrity"])
+def test_nul_in_a_path_is_a_404(app, client, make_poll, path):
+    make_poll()
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("app", ["sqlite", "postgresql"], indirect=True)
+@pytest.mark.parametrize("invite", ["GOOD\u0000", "x" * 5000, "코드", ["GOODCODE01"], 12])
+def test_malformed_invite_is_refused_and_leaves_no_claim(app, closed_poll, invite):
+    fan = app.test_client()
+    token = open_page(fan)
+    refused = post_ballot(fan, token, {"ranking": [closed_poll["ids"][0]], "invite": invite})
+    assert refused.status_code == 403
+    assert refused.get_json()["error"] in ("invite_invalid", "invite_required")
+    assert post_ballot(fan, token, {"ranking": [closed_poll["ids"][0]], "invite": "GOODCODE01"}).status_code == 201
+    assert count(app) == 1
+
+
+def test_ipv4_mapped_addresses_are_their_own_networks(app):
+    from polls.voters import address_key, network_key
+    keys = []
+    for address in ("::ffff:198.51.100.7", "198.51.100.7", "::ffff:203.0.113.9"):
+        with app.test_request_context(environ_base={"REMOTE_ADDR": address}):
+            keys.append((address_key(), network_key()))
+    assert keys[0] == keys[1]
+    assert keys[2][1] != keys[0][1]
+
+
+def test_one_page_session_reused_for_many_ballots_is_one_session(app, make_poll):
+    poll = make_poll()
+    fan = app.test_client()
+    token = open_page(fan)
+    for _ in range(3):  # a script keeps the page session and drops the voter cookie
+        assert post_ballot(fan, token, {"ranking": [poll["ids"][0]]}).status_code == 201
+        fan.delete_cookie("kp_voter")
+    with app.app_context():
+        sessions = db.session.scalars(select(Ballot.session_hash)).all()
+    assert len(sessions) == 3 and len(set(sessions)) == 1 and sessions[0]
+
+
+def test_accepted_ballot_carries_no_retry_after(app, client, make_poll):
+    poll = make_poll()
+    response = post_ballot(client, open_page(client), {"ranking": [poll["ids"][0]]})
+    assert response.status_code == 201 and "Retry-After" not in response.headers

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from helpers import csrf_token_from, login
 from polls.extensions import db
-from polls.models import AuditEntry, Ballot, BotHit, RankingCount
+from polls.models import AuditEntry, Ballot, BotHit, Quarantine, RankingCount
 
 T0 = datetime(2026, 12, 1, 14, 2, 10)
 
@@ -16,7 +16,7 @@ def add_ballots(app, poll, n, *, ranking, address="a" * 32, network="n" * 32, st
     with app.app_context():
         first = db.session.scalar(select(func.count()).select_from(Ballot))
         db.session.add_all(
-            Ballot(poll_id=poll["id"], voter_hash=f"v{first + i}", receipt=f"r{first + i}", ranking=ranking,
+            Ballot(poll_id=poll["id"], voter_hash=f"v{first + i}", receipt=f"r{first + i:015d}", ranking=ranking,
                    address_hash=address, network_hash=network, too_fast=too_fast,
                    created_at=start + timedelta(seconds=i * step))
             for i in range(n)
@@ -35,7 +35,7 @@ def ranking_counts(app, poll) -> dict:
 def stuffed(app, make_host, make_poll):
     """A poll with 8 honest ballots spread over an hour and a 30-ballot burst from one address."""
     # Low thresholds, so the 30 ballots over three minutes are a burst in every minute.
-    app.config.update(BURST_FROM_ADDRESS=2, BURST_FROM_NETWORK=2, BURST_SAME_RANKING=2)
+    app.config.update(BURST_FROM_ADDRESS=2, BURST_FROM_NETWORK=2, BURST_SAME_RANKING=2, BURST_TOO_FAST=2)
     host_id = make_host()
     poll = make_poll(host_id=host_id)
     a, b, c = (str(i) for i in poll["ids"])
@@ -106,9 +106,9 @@ def test_receipt_of_a_quarantined_ballot_says_it_is_held(app, client, stuffed):
     token = csrf_token_from(integrity_page(client).get_data(as_text=True))
     client.post("/manage/polls/test-poll/integrity/quarantine", data={
         "csrf_token": token, "kind": "too_fast", "key": "1", "start": "2026-12-01 14:02", "end": "2026-12-01 14:04"})
-    page = client.get("/p/test-poll/receipt/r20").get_data(as_text=True)
+    page = client.get(f"/p/test-poll/receipt/r{20:015d}").get_data(as_text=True)
     assert "This ballot is held for review" in page and "sent faster than a person ranks" in page
-    assert "This ballot is in the count" in client.get("/p/test-poll/receipt/r0").get_data(as_text=True)
+    assert "This ballot is in the count" in client.get(f"/p/test-poll/receipt/r{0:015d}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("form", [
@@ -172,3 +172,36 @@ def test_host_makes_invite_codes_and_turns_on_the_closed_list(app, client, make_
     with app.app_context():
         assert [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))] == [
             "invites", "invite_only"]
+
+
+def test_quarantine_that_finds_no_counted_ballot_writes_nothing(app, client, stuffed):
+    login(client)
+    token = csrf_token_from(integrity_page(client).get_data(as_text=True))
+    burst = {"csrf_token": token, "kind": "address", "key": "a" * 32,
+             "start": "2026-12-01 14:02", "end": "2026-12-01 14:04"}
+    assert client.post("/manage/polls/test-poll/integrity/quarantine", data=burst).status_code == 303
+    # The same burst again (or one overlapping it): its ballots are already held.
+    again = client.post("/manage/polls/test-poll/integrity/quarantine", data=burst, follow_redirects=True)
+    assert "nothing changed" in again.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Quarantine)) == 1
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 1
+    assert client.post("/manage/polls/test-poll/quarantines/1/release", data={"csrf_token": token}).status_code == 303
+    twice = client.post("/manage/polls/test-poll/quarantines/1/release", data={"csrf_token": token},
+                        follow_redirects=True)
+    assert "already released" in twice.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 2
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "yesterday", "2026-13-01", "2026-12-01%00"])
+def test_report_of_an_impossible_day_is_a_404(client, stuffed, day):
+    login(client)
+    assert client.get(f"/manage/polls/test-poll/integrity?day={day}").status_code == 404
+
+
+def test_report_of_another_day_has_no_bursts_of_this_one(client, stuffed):
+    login(client)
+    html = client.get("/manage/polls/test-poll/integrity?day=2026-11-30").get_data(as_text=True)
+    assert "No bursts among the counted ballots" in html and "No ballots on this day" in html
+    assert "2026-11-30" in html

@@ -80,6 +80,7 @@ def upgrade():
     with op.batch_alter_table('ballot', schema=None) as batch_op:
         batch_op.add_column(sa.Column('address_hash', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('network_hash', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('session_hash', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('too_fast', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('quarantine_id', sa.Integer(), nullable=True))
         batch_op.create_index('ix_ballot_poll_created', ['poll_id', 'created_at'], unique=False)
@@ -110,6 +111,7 @@ def downgrade():
         batch_op.drop_index('ix_ballot_poll_created')
         batch_op.drop_column('quarantine_id')
         batch_op.drop_column('too_fast')
+        batch_op.drop_column('session_hash')
         batch_op.drop_column('network_hash')
         batch_op.drop_column('address_hash')
     op.execute("DELETE FROM ranking_count")

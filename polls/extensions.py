@@ -2,12 +2,12 @@
 import logging
 
 import redis
-from flask import Flask
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
+from flask_wtf.csrf import CSRFProtect as _FlaskWTFCSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -25,11 +25,40 @@ class Base(DeclarativeBase):
     })
 
 
+class CSRFProtect(_FlaskWTFCSRFProtect):
+    """Flask-WTF's CSRF protection, minus a 500 on a multipart part without a name.
+
+    Werkzeug files such a part under the form key None, and Flask-WTF's search
+    for a prefixed ``<prefix>-csrf_token`` field calls ``key.endswith`` on every
+    key, so any POST carrying one crashed before the view (even with a good
+    X-CSRFToken header). The lookup is the same, skipping keys that are not text.
+    """
+
+    def _get_csrf_token(self):
+        if all(isinstance(key, str) for key in request.form):
+            return super()._get_csrf_token()
+        field_name = current_app.config["WTF_CSRF_FIELD_NAME"]
+        if request.form.get(field_name):
+            return request.form[field_name]
+        for key, value in request.form.items():
+            if isinstance(key, str) and key.endswith(field_name) and value:
+                return value
+        for header in current_app.config["WTF_CSRF_HEADERS"]:
+            if request.headers.get(header):
+                return request.headers[header]
+        return None
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=address_key)
+# Short timeouts: a sick Redis must slow a request by milliseconds, not hang it. Without
+# them the limiter's own Redis client (limits builds it from RATELIMIT_STORAGE_URI)
+# waited about 5 s per call on a hung Redis before falling back to memory.
+# RATELIMIT_STORAGE_OPTIONS in the config still overrides these; memory:// ignores them.
+REDIS_TIMEOUTS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+limiter = Limiter(key_func=address_key, storage_options=dict(REDIS_TIMEOUTS))
 
 
 class RedisConnection:
@@ -46,8 +75,7 @@ class RedisConnection:
             )
             self.client = None
             return
-        # Short timeouts: a sick Redis must slow a request by milliseconds, not hang it.
-        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.client = redis.Redis.from_url(url, **REDIS_TIMEOUTS)
 
     def ping(self) -> str:
         """'ok', 'not configured' or 'unreachable'."""

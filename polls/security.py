@@ -1,19 +1,34 @@
-"""Response headers: a Content-Security-Policy everywhere, framing only where allowed."""
-from flask import Flask, current_app, request
+"""Response headers and cookie flags.
+
+Every response carries a Content-Security-Policy. Framing is denied
+(``X-Frame-Options: DENY`` and ``frame-ancestors 'none'``) everywhere except
+the embed blueprint (the widget and oEmbed), which any site may frame. Over
+HTTPS (directly, or as ProxyFix reports it behind TRUSTED_PROXY_HOPS proxies)
+responses add Strict-Transport-Security and the session cookie is Secure, as
+the voter cookie is (polls.voters); over plain http in development neither is.
+"""
+from flask import Flask, current_app, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 
 _POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
 )
+# Blueprints whose every route is meant to be framed by other sites.
+FRAMEABLE_BLUEPRINTS = frozenset({"embed"})
+# One year; no includeSubDomains: a host's other subdomains are not ours to promise.
+HSTS = "max-age=31536000"
 
 
 def allow_framing(view):
-    """Mark a view as embeddable in any site's iframe (the embed routes only)."""
+    """Mark a view as embeddable in any site's iframe."""
     view.allow_framing = True
     return view
 
 
 def _is_frameable() -> bool:
+    if request.blueprint in FRAMEABLE_BLUEPRINTS:
+        return True
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, "allow_framing", False))
 
@@ -23,12 +38,31 @@ def add_security_headers(response):
     response.headers["Content-Security-Policy"] = _POLICY.format(
         ancestors="*" if frameable else "'none'"
     )
-    if not frameable:
+    if frameable:
+        response.headers.pop("X-Frame-Options", None)
+    else:
         response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    if request.is_secure:
+        # Sent only over HTTPS: browsers ignore it over http, and a development
+        # server on http://localhost must not be pinned to https.
+        response.headers["Strict-Transport-Security"] = HSTS
     return response
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, also Secure whenever the request came over HTTPS.
+
+    SESSION_COOKIE_SECURE alone is static: it would either leak the session
+    cookie to http in production or break logins over http in development.
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        configured = super().get_cookie_secure(app)
+        return configured or (has_request_context() and request.is_secure)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     app.after_request(add_security_headers)

@@ -1,11 +1,10 @@
 """JSON API v1: poll description, ballot casting, results."""
 from flask import Blueprint, jsonify, request, url_for
 
-from polls.ballots import BallotRejected, cast_ballot
+from polls.ballots import BallotRejected, ballot_box_or_404, cast_ballot
 from polls.errors import error_response
 from polls.friction import HONEYPOT_FIELD
 from polls.limits import ballot_limit
-from polls.models import RANKING_SEPARATOR
 from polls.queries import poll_or_404
 from polls.results import poll_results
 from polls.voters import current_voter_token
@@ -42,7 +41,7 @@ def poll_detail(slug: str):
 @bp.post("/polls/<slug>/ballots")
 @ballot_limit
 def cast(slug: str):
-    poll = poll_or_404(slug)
+    poll = ballot_box_or_404(slug)
     body = read_json_body()
     try:
         if not isinstance(body, dict) or "ranking" not in body:
@@ -56,7 +55,7 @@ def cast(slug: str):
     return (
         jsonify(
             receipt=ballot.receipt,
-            ranking=[int(cid) for cid in ballot.ranking.split(RANKING_SEPARATOR)],
+            ranking=ballot.ranking,
             results_url=url_for("public.results_page", slug=poll.slug),
             receipt_url=url_for("public.receipt_page", slug=poll.slug, code=ballot.receipt),
         ),

@@ -29,6 +29,11 @@ def clip_at(url: str, start: int) -> str:
     return url
 
 
+def rank_limit(max_ranks: int | None, candidates: int) -> int:
+    """How many of ``candidates`` scenes a fan may rank under the host's ``max_ranks``."""
+    return min(max_ranks, candidates) if max_ranks else candidates
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -83,8 +88,11 @@ class Poll(db.Model):
     @property
     def rank_limit(self) -> int:
         """How many scenes a fan may rank."""
-        count = len(self.candidates)
-        return min(self.max_ranks, count) if self.max_ranks else count
+        return rank_limit(self.max_ranks, len(self.candidates))
+
+    @property
+    def candidate_ids(self) -> frozenset[int]:
+        return frozenset(c.id for c in self.candidates)
 
 
 class Candidate(db.Model):

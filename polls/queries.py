@@ -1,13 +1,17 @@
 """Lookups shared by the blueprints."""
 from flask import abort
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from polls.extensions import db
 from polls.models import Ballot, Poll, Quarantine
 
 
 def poll_or_404(slug: str) -> Poll:
-    poll = db.session.scalar(select(Poll).where(Poll.slug == slug))
+    """A public poll with its candidates, loaded in one query (every caller uses them)."""
+    poll = db.session.scalars(
+        select(Poll).where(Poll.slug == slug).options(joinedload(Poll.candidates))
+    ).unique().first()
     if poll is None or poll.status == "draft":
         abort(404, description=f"There is no poll called {slug!r}.")
     return poll

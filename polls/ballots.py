@@ -42,6 +42,7 @@ class BallotRejected(Exception):
 
 
 ALREADY_VOTED = ("already_voted", "This browser has already voted in this poll.")
+_ID_TEXT = re.compile(r"[0-9]{1,19}")
 # Receipts are secrets.token_urlsafe(12): 16 URL-safe characters.
 RECEIPT_CODE = re.compile(r"[A-Za-z0-9_-]{16}")
 # What an invite code can look like once normalised (polls.integrity makes 10 of these).
@@ -91,12 +92,10 @@ def parse_ranking(poll: Poll | BallotBox, raw) -> list[int]:
         # bool is an int subclass; True is not candidate 1.
         if isinstance(item, bool) or not isinstance(item, (int, str)):
             raise BallotRejected(400, "invalid_ranking", "candidate ids must be whole numbers")
-        try:
-            ids.append(int(item))
-        except ValueError:
-            raise BallotRejected(
-                400, "invalid_ranking", "candidate ids must be whole numbers"
-            ) from None
+        # Plain ASCII digits only: int() would also read " 3", "+3", "0_3" and "٣".
+        if isinstance(item, str) and not _ID_TEXT.fullmatch(item):
+            raise BallotRejected(400, "invalid_ranking", "candidate ids must be whole numbers")
+        ids.append(int(item))
     known = poll.candidate_ids
     unknown = [i for i in ids if i not in known]
     if unknown:

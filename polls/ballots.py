@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import redis
 from flask import abort
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from polls.extensions import db, redis_store
@@ -63,13 +63,18 @@ class BallotBox:
     candidate_ids: frozenset[int]
 
 
+# Built once: the hot path then skips building (and cache-keying) a new statement per ballot.
+_BALLOT_BOX = (
+    select(Poll.id, Poll.status, Poll.invite_only, Poll.max_ranks, Candidate.id)
+    .outerjoin(Candidate, Candidate.poll_id == Poll.id)
+    .where(Poll.slug == bindparam("slug"))
+)
+_INSERT_BALLOT = insert(Ballot)
+
+
 def ballot_box_or_404(slug: str) -> BallotBox:
     """The public poll ``slug`` as a BallotBox; 404 like ``poll_or_404``."""
-    rows = db.session.execute(
-        select(Poll.id, Poll.status, Poll.invite_only, Poll.max_ranks, Candidate.id)
-        .outerjoin(Candidate, Candidate.poll_id == Poll.id)
-        .where(Poll.slug == slug)
-    ).all()
+    rows = db.session.execute(_BALLOT_BOX, {"slug": slug}).all()
     if not rows or rows[0].status == "draft":
         abort(404, description=f"There is no poll called {slug!r}.")
     poll_id, status, invite_only, max_ranks, _ = rows[0]
@@ -218,16 +223,17 @@ def cast_ballot(poll: Poll | BallotBox, raw_ranking, voter_token: str, *, invite
             _use_invite(poll, invite)
         cast = CastBallot(receipt=secrets.token_urlsafe(12), ranking=ranking)
         # A Core insert: no ORM object to build, flush and expire for a row nobody reads back.
-        db.session.execute(insert(Ballot).values(
-            poll_id=poll.id,
-            voter_hash=voter,
-            ranking=RANKING_SEPARATOR.join(map(str, ranking)),
-            receipt=cast.receipt,
-            address_hash=address_key(),
-            network_hash=network_key(),
-            session_hash=session_key(),
-            too_fast=sent_too_fast(),
-        ))
+        db.session.execute(_INSERT_BALLOT, {
+            "poll_id": poll.id,
+            "voter_hash": voter,
+            "ranking": RANKING_SEPARATOR.join(map(str, ranking)),
+            "receipt": cast.receipt,
+            "address_hash": address_key(),
+            "network_hash": network_key(),
+            "session_hash": session_key(),
+            "too_fast": sent_too_fast(),
+            "created_at": utcnow(),
+        })
         db.session.commit()
     except IntegrityError:
         # Kept claim: this browser has voted, and the next duplicate need not reach the database.

@@ -8,9 +8,9 @@ from contextlib import ExitStack
 
 import pytest
 import redis
+from helpers import app_on
 from services import ServiceUnavailable, postgres_database, postgres_server, redis_server
 
-from polls.factory import create_app
 from polls.extensions import db
 from polls.models import Candidate, Host, Poll
 
@@ -49,20 +49,8 @@ def database_url(request, tmp_path, stack: ExitStack) -> str:
 def app(request, tmp_path, redis_url):
     redis.Redis.from_url(redis_url).flushdb()
     with ExitStack() as stack:  # drops a PostgreSQL database after its engine is closed
-        app = create_app({
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            # postgresql://: the factory itself picks psycopg 3 (postgresql+psycopg).
-            "SQLALCHEMY_DATABASE_URI": database_url(request, tmp_path, stack),
-            "REDIS_URL": redis_url,
-            "RATELIMIT_STORAGE_URI": redis_url,
-        })
-        with app.app_context():
-            db.create_all()
-        yield app
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        # postgresql://: the factory itself picks psycopg 3 (postgresql+psycopg).
+        yield stack.enter_context(app_on(database_url(request, tmp_path, stack), redis_url))
 
 
 @pytest.fixture

@@ -1,6 +1,11 @@
 """Helpers for tests that talk to pages the way a browser does."""
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from polls.extensions import db
+from polls.factory import create_app
 
 
 def csrf_token_from(html: str) -> str:
@@ -31,3 +36,24 @@ def form_vote(client, ids_by_rank: dict, slug="test-poll", follow=True, **fields
     token = csrf_token_from(client.get(f"/p/{slug}").get_data(as_text=True))
     data = {"csrf_token": token, **{f"rank_{cid}": str(rank) for cid, rank in ids_by_rank.items()}, **fields}
     return client.post(f"/p/{slug}", data=data, follow_redirects=follow)
+
+
+@contextmanager
+def app_on(database_uri: str, redis_url: str, **config) -> Iterator:
+    """A test app on this database and Redis with its tables created; its engine closed afterwards."""
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        **config,
+    })
+    with app.app_context():
+        db.create_all()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

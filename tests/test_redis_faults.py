@@ -18,11 +18,10 @@ from itertools import count
 import pytest
 import redis
 from services import free_port
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from helpers import csrf_token_from
+from helpers import app_on, csrf_token_from
 from polls.extensions import db
-from polls.factory import create_app
 from polls.models import Ballot, InviteCode, Poll
 
 UNLIMITED = "1000000 per minute"
@@ -98,21 +97,9 @@ def flaky_redis(tmp_path):
 @pytest.fixture
 def app(tmp_path, flaky_redis):
     """The shared fixture's app, but on this test's own redis-server."""
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key-not-for-production",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
-        "REDIS_URL": flaky_redis.url,
-        "RATELIMIT_STORAGE_URI": flaky_redis.url,
-    })
-    for setting in ("RATELIMIT_BALLOT", "RATELIMIT_BALLOT_ADDRESS", "RATELIMIT_BALLOT_POLL"):
-        app.config[setting] = UNLIMITED
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    unlimited = dict.fromkeys(("RATELIMIT_BALLOT", "RATELIMIT_BALLOT_ADDRESS", "RATELIMIT_BALLOT_POLL"), UNLIMITED)
+    with app_on(f"sqlite:///{tmp_path / 'test.db'}", flaky_redis.url, **unlimited) as app:
+        yield app
 
 
 class Crowd:

@@ -60,7 +60,9 @@ def receipt_page(slug: str, code: str):
         abort(404, description="No ballot in this poll has that receipt. Check the code and try again.")
     token = voter_token_from_request()
     ranking = ranked_candidates(poll, ballot) if token and voter_hash(token) == ballot.voter_hash else None
-    return render_template("public/receipt.html", poll=poll, ballot=ballot, ranking=ranking)
+    # The page differs by browser (the ranking): no shared cache may keep it.
+    return render_template("public/receipt.html", poll=poll, ballot=ballot, ranking=ranking), 200, {
+        "Cache-Control": "private, no-store", "Vary": "Cookie"}
 
 
 @bp.get("/p/<slug>/results")

@@ -130,7 +130,9 @@ def test_receipt_confirms_the_count_and_shows_the_ranking_only_to_its_browser(ap
     poll = make_poll()
     body = post_ballot(client, open_page(client), {"ranking": [poll["ids"][2], poll["ids"][0]]}).get_json()
     assert body["receipt_url"] == f"/p/test-poll/receipt/{body['receipt']}"
-    own = client.get(body["receipt_url"]).get_data(as_text=True)
+    response = client.get(body["receipt_url"])
+    assert response.headers["Cache-Control"] == "private, no-store"
+    own = response.get_data(as_text=True)
     assert "This ballot is in the count" in own
     assert "Your ranking" in own and own.index("Charlie") < own.index("Alpha")
     stranger = app.test_client().get(body["receipt_url"])

@@ -44,6 +44,7 @@ def _slug_from_poll_url(url: str) -> str:
 
 
 @bp.get("/oembed")
+@allow_framing
 def oembed():
     """oEmbed 1.0 `rich` response: the HTML is an iframe of the widget."""
     if request.args.get("format", "json") != "json":

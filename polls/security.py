@@ -2,7 +2,7 @@
 
 Every response carries a Content-Security-Policy. Framing is denied
 (``X-Frame-Options: DENY`` and ``frame-ancestors 'none'``) everywhere except
-the embed blueprint (the widget and oEmbed), which any site may frame. Over
+the views marked ``allow_framing`` (the widget and oEmbed), which any site may frame. Over
 HTTPS (directly, or as ProxyFix reports it behind TRUSTED_PROXY_HOPS proxies)
 responses add Strict-Transport-Security and the session cookie is Secure, as
 the voter cookie is (polls.voters); over plain http in development neither is.
@@ -14,8 +14,6 @@ _POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
 )
-# Blueprints whose every route is meant to be framed by other sites.
-FRAMEABLE_BLUEPRINTS = frozenset({"embed"})
 # One year; no includeSubDomains: a host's other subdomains are not ours to promise.
 HSTS = "max-age=31536000"
 
@@ -27,8 +25,6 @@ def allow_framing(view):
 
 
 def _is_frameable() -> bool:
-    if request.blueprint in FRAMEABLE_BLUEPRINTS:
-        return True
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, "allow_framing", False))
 

@@ -48,7 +48,8 @@ def set_voter_cookie(response, token: str) -> None:
         max_age=cfg["VOTER_COOKIE_MAX_AGE"],
         httponly=True,
         samesite="Lax",
-        secure=request.is_secure or cfg["SESSION_COOKIE_SECURE"],
+        # The session cookie's own rule (polls.security): Secure over HTTPS or when configured.
+        secure=current_app.session_interface.get_cookie_secure(current_app),
     )
 
 

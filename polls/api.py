@@ -1,11 +1,11 @@
 """JSON API v1: poll description, ballot casting, results."""
 from flask import Blueprint, jsonify, request, url_for
 
-from polls.ballots import BallotRejected, ballot_box_or_404, cast_ballot
+from polls.ballots import BallotRejected, cast_ballot
 from polls.errors import error_response
 from polls.friction import HONEYPOT_FIELD
 from polls.limits import ballot_limit
-from polls.queries import poll_or_404
+from polls.queries import ballot_box_or_404, poll_or_404
 from polls.results import poll_results
 from polls.voters import current_voter_token
 

@@ -12,13 +12,13 @@ import secrets
 from dataclasses import dataclass
 
 import redis
-from flask import abort
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from polls.extensions import db, redis_store
 from polls.friction import honeypot_filled, sent_too_fast
-from polls.models import RANKING_SEPARATOR, Ballot, BotHit, Candidate, InviteCode, Poll, rank_limit, utcnow
+from polls.models import RANKING_SEPARATOR, Ballot, BotHit, InviteCode, Poll, utcnow
+from polls.queries import BallotBox
 from polls.results import ballots_changed, redis_health
 from polls.voters import address_key, network_key, session_key, voter_hash
 
@@ -42,6 +42,7 @@ class BallotRejected(Exception):
 
 
 ALREADY_VOTED = ("already_voted", "This browser has already voted in this poll.")
+INVITE_INVALID = ("invite_invalid", "That invite code is not one of this poll's.")
 _ID_TEXT = re.compile(r"[0-9]{1,19}")
 # Receipts are secrets.token_urlsafe(12): 16 URL-safe characters.
 RECEIPT_CODE = re.compile(r"[A-Za-z0-9_-]{16}")
@@ -50,36 +51,8 @@ INVITE_CODE = re.compile(r"[A-Z0-9]{4,32}")
 _DASHES = re.compile(r"[-\u2010-\u2015\u2212]")
 
 
-@dataclass(frozen=True)
-class BallotBox:
-    """What casting a ballot needs of a poll, read in one light query (the JSON API's
-    hot path); a ``Poll`` offers the same attributes, for the form path."""
-
-    id: int
-    slug: str
-    is_open: bool
-    invite_only: bool
-    rank_limit: int
-    candidate_ids: frozenset[int]
-
-
 # Built once: the hot path then skips building (and cache-keying) a new statement per ballot.
-_BALLOT_BOX = (
-    select(Poll.id, Poll.status, Poll.invite_only, Poll.max_ranks, Candidate.id)
-    .outerjoin(Candidate, Candidate.poll_id == Poll.id)
-    .where(Poll.slug == bindparam("slug"))
-)
 _INSERT_BALLOT = insert(Ballot)
-
-
-def ballot_box_or_404(slug: str) -> BallotBox:
-    """The public poll ``slug`` as a BallotBox; 404 like ``poll_or_404``."""
-    rows = db.session.execute(_BALLOT_BOX, {"slug": slug}).all()
-    if not rows or rows[0].status == "draft":
-        abort(404, description=f"There is no poll called {slug!r}.")
-    poll_id, status, invite_only, max_ranks, _ = rows[0]
-    ids = frozenset(row[4] for row in rows if row[4] is not None)
-    return BallotBox(poll_id, slug, status == "open", invite_only, rank_limit(max_ranks, len(ids)), ids)
 
 
 def parse_ranking(poll: Poll | BallotBox, raw) -> list[int]:
@@ -182,7 +155,7 @@ def _use_invite(poll: Poll, code) -> None:
     if not code:
         raise BallotRejected(403, "invite_required", "This poll takes ballots only with an invite code.")
     if not INVITE_CODE.fullmatch(code):
-        raise BallotRejected(403, "invite_invalid", "That invite code is not one of this poll's.")
+        raise BallotRejected(403, *INVITE_INVALID)
     used = db.session.execute(
         update(InviteCode)
         .where(InviteCode.poll_id == poll.id, InviteCode.code == code, InviteCode.used_at.is_(None))
@@ -196,7 +169,7 @@ def _use_invite(poll: Poll, code) -> None:
     db.session.rollback()
     if exists:
         raise BallotRejected(409, "invite_used", "That invite code has already been used.")
-    raise BallotRejected(403, "invite_invalid", "That invite code is not one of this poll's.")
+    raise BallotRejected(403, *INVITE_INVALID)
 
 
 @dataclass(frozen=True)

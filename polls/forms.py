@@ -21,6 +21,8 @@ from polls.results import METHOD_NAMES, rule_override, set_rule_override
 from polls.tally import RESERVED_NAMES, Rules
 
 NOT_RANKED = ""
+# The years a poll, and the integrity report's days, can be in.
+FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 
 def ballot_form_for(poll: Poll) -> FlaskForm:
@@ -164,7 +166,7 @@ class PollSettingsForm(FlaskForm):
 
     title = StringField("Title", filters=[clean_line], validators=[DataRequired(), Length(max=200)])
     year = IntegerField(
-        "Year", validators=[Optional(), NumberRange(min=1990, max=2100, message="Pick a year from 1990 to 2100.")]
+        "Year", validators=[Optional(), NumberRange(min=FIRST_YEAR, max=LAST_YEAR, message=f"Pick a year from {FIRST_YEAR} to {LAST_YEAR}.")]
     )
     description = TextAreaField("Description", filters=[clean_text], validators=[Length(max=5000)])
     max_ranks = IntegerField(
@@ -305,7 +307,7 @@ def _minute_field(form, field) -> None:
         minute = parse_minute(field.data or "")
     except ValueError:
         raise ValidationError("Not a minute of the report.") from None
-    if not 1990 <= minute.year <= 2100:
+    if not FIRST_YEAR <= minute.year <= LAST_YEAR:
         raise ValidationError("Not a minute of the report.")
 
 

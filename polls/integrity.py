@@ -115,7 +115,7 @@ def ballots_per_minute(poll: Poll, until: datetime, minutes: int = TIMELINE_MINU
     minute = _minute(Ballot.created_at)
     counts = dict(db.session.execute(
         select(minute, func.count())
-        .where(Ballot.poll_id == poll.id, Ballot.created_at >= start)
+        .where(Ballot.poll_id == poll.id, Ballot.created_at >= start, Ballot.created_at < until)
         .group_by(minute)
     ).all())
     slots = (start + timedelta(minutes=i) for i in range(minutes))

@@ -14,8 +14,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from polls.extensions import db, login_manager
 from polls.forms import (
-    RESERVED_SLUGS, CandidateForm, ConfirmForm, InviteForm, LoginForm, PollForm, PollSettingsForm, QuarantineForm,
-    StatusForm, slugify,
+    FIRST_YEAR, LAST_YEAR, RESERVED_SLUGS, CandidateForm, ConfirmForm, InviteForm, LoginForm, PollForm,
+    PollSettingsForm, QuarantineForm, StatusForm, slugify,
 )
 from polls.integrity import (
     add_invite_codes, integrity_report, invite_codes, invite_counts, parse_minute, quarantine_burst, record,
@@ -286,7 +286,7 @@ def render_integrity_page(poll: Poll, status: int = 200):
         day = date.fromisoformat(request.args["day"]) if request.args.get("day") else None
     except ValueError:
         day = date.min
-    if day is not None and not 1990 <= day.year <= 2100:
+    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
         abort(404, description="Pick a day like 2026-12-01.")
     return render_template(
         "manage/integrity.html", poll=poll, report=integrity_report(poll, day),

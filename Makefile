@@ -6,7 +6,10 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test bench system-deps clean
+.PHONY: run test bench system-deps translations messages clean
+
+# Compiled message catalogs (Flask-Babel reads .mo files); built from the .po files in git.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +22,17 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/activate
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-run: $(VENV)/.runtime
+%.mo: %.po | $(VENV)/.runtime
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+translations: $(CATALOGS)
+
+# After editing templates or code: collect the strings and merge them into every catalog.
+messages: $(VENV)/.runtime
+	$(BIN)/pybabel -q extract -F babel.cfg --no-location -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+run: $(VENV)/.runtime $(CATALOGS)
 	$(BIN)/flask polls init-db
 	$(BIN)/flask polls demo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
@@ -45,10 +58,10 @@ system-deps:
 	  $(APT_INSTALL) $$missing; \
 	fi
 
-test: $(VENV)/.dev system-deps
+test: $(VENV)/.dev system-deps $(CATALOGS)
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.dev system-deps
+bench: $(VENV)/.dev system-deps $(CATALOGS)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:

@@ -3,6 +3,7 @@ import logging
 
 import redis
 from flask import Flask, current_app, request
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -50,6 +51,7 @@ class CSRFProtect(_FlaskWTFCSRFProtect):
 
 
 db = SQLAlchemy(model_class=Base)
+babel = Babel()
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -28,11 +28,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     _settle_secret_key(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    from polls.widgets import WidgetFastPath
+
+    app.wsgi_app = WidgetFastPath(app.wsgi_app, app.config)  # inside ProxyFix: sees the real host
     if app.config["TRUSTED_PROXY_HOPS"]:
         hops = app.config["TRUSTED_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from polls.extensions import csrf, db, limiter, login_manager, migrate, redis_store
+    from polls.extensions import babel, csrf, db, limiter, login_manager, migrate, redis_store
+    from polls.i18n import select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"))
@@ -40,6 +44,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     redis_store.init_app(app)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(root / "translations"))
+    babel.init_app(app, locale_selector=select_locale)
 
     from polls import api, cli, embed, errors, forms, health, manage, public, security, voters
 

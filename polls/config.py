@@ -52,6 +52,11 @@ class Config:
     BURST_SAME_RANKING = _env_int("BURST_SAME_RANKING", 25)
     BURST_TOO_FAST = _env_int("BURST_TOO_FAST", 25)
 
+    # Widgets: how long a process serves its rendered copy before asking Redis whether
+    # the poll changed, and the longest it keeps one at all (see polls.widgets).
+    WIDGET_FRESH_SECONDS = _env_int("WIDGET_FRESH_SECONDS", 2)
+    WIDGET_MAX_AGE = _env_int("WIDGET_MAX_AGE", 60)
+
     WTF_CSRF_TIME_LIMIT = None  # a fan may read the clips for hours before voting
     MAX_CONTENT_LENGTH = 64 * 1024
     SESSION_COOKIE_HTTPONLY = True

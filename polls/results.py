@@ -17,7 +17,9 @@ every accepted ballot, and the computed results as JSON under (poll id,
 version, fingerprint of method, seats, rules, status and candidates) with a
 TTL (``RESULTS_CACHE_TTL`` seconds, default 3600).  The version is read
 before the ballots are, so a result computed just before a ballot lands is
-filed under the version that ballot has already replaced.  Without Redis
+filed under the version that ballot has already replaced.  Committed edits
+of a poll or its scenes bump the version too (a session event), so that copies
+kept elsewhere (polls.widgets) need only compare versions.  Without Redis
 (not configured, or down) every view recomputes; an outage is logged once.
 """
 from __future__ import annotations
@@ -33,10 +35,12 @@ from typing import Any
 
 import redis
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from polls.extensions import db, redis_store
-from polls.models import RANKING_SEPARATOR, Poll, RankingCount
+from polls.i18n import N_
+from polls.models import RANKING_SEPARATOR, Candidate, Poll, RankingCount
 from polls.queries import excluded_ballots
 from polls.tally import Rules, tabulate
 from polls.tally import tabulate as _dry_run  # checks rules; not the (monkeypatchable) count
@@ -51,12 +55,12 @@ RESULT_KEY = "kisspoll:results:{poll_id}:{version}:{fingerprint}"
 
 ROUND_METHODS = ("irv", "stv")
 METHOD_NAMES = {
-    "irv": "instant runoff",
-    "stv": "single transferable vote",
-    "schulze": "Schulze",
-    "ranked-pairs": "ranked pairs",
-    "borda": "Borda count",
-    "plurality": "plurality",
+    "irv": N_("instant runoff"),
+    "stv": N_("single transferable vote"),
+    "schulze": N_("Schulze"),
+    "ranked-pairs": N_("ranked pairs"),
+    "borda": N_("Borda count"),
+    "plurality": N_("plurality"),
 }
 # Parts of the engine's report passed through as they are, for the methods that give them.
 ENGINE_EXTRAS = ("pairwise", "strongestPaths", "lockedPairs", "skippedPairs", "scores",
@@ -353,6 +357,47 @@ def _current_version(client: redis.Redis, poll_id: int) -> str:
         pipe.get(key)
         _, version = pipe.execute()
     return version.decode() if isinstance(version, bytes) else str(version)
+
+
+def results_version(poll_id: int) -> str | None:
+    """The poll's current results version, or None when Redis is not there to say."""
+    client = redis_store.client
+    if client is None:
+        return None
+    try:
+        _flush_pending(client)
+        version = _current_version(client, poll_id)
+    except redis.RedisError as error:
+        redis_health.failed(error)
+        return None
+    redis_health.ok()
+    return version
+
+
+_EDITED = "kisspoll_edited_polls"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_edited_polls(session: Session, _context) -> None:
+    """Remember polls whose settings or scenes this transaction changed."""
+    edited = session.info.setdefault(_EDITED, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Poll):
+            edited.add(obj.id)
+        elif isinstance(obj, Candidate) and obj.poll_id is not None:
+            edited.add(obj.poll_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_edited_polls(session: Session) -> None:
+    # Widgets kept by other processes check only the version (polls.widgets).
+    for poll_id in session.info.pop(_EDITED, ()):
+        ballots_changed(poll_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_edited_polls(session: Session) -> None:
+    session.info.pop(_EDITED, None)
 
 
 def results_fingerprint(poll: Poll) -> str:

@@ -2,16 +2,17 @@
 
 Every response carries a Content-Security-Policy. Framing is denied
 (``X-Frame-Options: DENY`` and ``frame-ancestors 'none'``) everywhere except
-the views marked ``allow_framing`` (the widget and oEmbed), which any site may frame. Over
+the views marked ``allow_framing`` (the widgets and oEmbed), which any site may frame.
+Inline styles are refused except those a view allows by hash (``allow_inline_styles``). Over
 HTTPS (directly, or as ProxyFix reports it behind TRUSTED_PROXY_HOPS proxies)
 responses add Strict-Transport-Security and the session cookie is Secure, as
 the voter cookie is (polls.voters); over plain http in development neither is.
 """
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
 _POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'{styles}; img-src 'self' data: https:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
 )
 # One year; no includeSubDomains: a host's other subdomains are not ours to promise.
@@ -24,6 +25,12 @@ def allow_framing(view):
     return view
 
 
+def allow_inline_styles(sources: tuple[str, ...]) -> None:
+    """Let this response carry the inline <style> elements with these CSP hashes
+    (e.g. a widget's accent colour, see polls.widgets.csp_hash)."""
+    g.csp_style_sources = sources
+
+
 def _is_frameable() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, "allow_framing", False))
@@ -31,8 +38,9 @@ def _is_frameable() -> bool:
 
 def add_security_headers(response):
     frameable = _is_frameable()
+    styles = "".join(" " + source for source in g.get("csp_style_sources", ()))
     response.headers["Content-Security-Policy"] = _POLICY.format(
-        ancestors="*" if frameable else "'none'"
+        ancestors="*" if frameable else "'none'", styles=styles
     )
     if frameable:
         response.headers.pop("X-Frame-Options", None)
@@ -52,11 +60,20 @@ class SessionInterface(SecureCookieSessionInterface):
 
     SESSION_COOKIE_SECURE alone is static: it would either leak the session
     cookie to http in production or break logins over http in development.
+
+    Frameable views (the widgets, oEmbed) never save it: they are the same for every
+    reader, so they must neither set a cookie nor say ``Vary: Cookie`` (which Flask adds
+    once anything, e.g. Flask-Login, has looked at the session) to a CDN.
     """
 
     def get_cookie_secure(self, app: Flask) -> bool:
         configured = super().get_cookie_secure(app)
         return configured or (has_request_context() and request.is_secure)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if has_request_context() and _is_frameable():
+            return
+        super().save_session(app, session, response)
 
 
 def init_app(app: Flask) -> None:

@@ -11,7 +11,7 @@ from helpers import csrf_token_from, login, open_page, post_ballot
 from polls.factory import create_app
 
 # The only endpoints other sites may frame. A new embed route must be added here on purpose.
-FRAMEABLE = {"embed.widget", "embed.oembed"}
+FRAMEABLE = {"embed.widget", "embed.widget_svg", "embed.oembed"}
 OWNER = "owner-test-poll@example.com"
 
 

@@ -1,0 +1,22 @@
+/* Optional script for pages that embed KissPoll widgets: sizes each widget iframe to
+   its content, so it never shows an inner scroll bar. Add once per page:
+   <script async src="https://YOUR-KISSPOLL/static/js/embed.js"></script> */
+(function () {
+  "use strict";
+  if (window.kissPollEmbed) return;
+  window.kissPollEmbed = true;
+  window.addEventListener("message", function (event) {
+    var data = event.data;
+    if (!data || data.type !== "kisspoll:height") return;
+    var height = parseInt(data.height, 10);
+    if (!(height > 0 && height < 5000)) return;
+    // A sandboxed widget's origin is opaque ("null"): find its iframe by window instead.
+    var frames = document.getElementsByTagName("iframe");
+    for (var i = 0; i < frames.length; i++) {
+      if (frames[i].contentWindow === event.source) {
+        frames[i].height = String(height);
+        frames[i].style.height = height + "px";
+      }
+    }
+  });
+})();

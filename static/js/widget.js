@@ -1,0 +1,42 @@
+/* KissPoll widget, inside the host's iframe: tells the parent its height (a generic
+   message, and WordPress's embed protocol when WordPress gave a secret), and refreshes
+   the results every data-refresh seconds with a conditional GET (304 when unchanged). */
+(function () {
+  "use strict";
+  var match = /[#&?]secret=([A-Za-z0-9]+)/.exec(location.hash);
+  var secret = match && match[1];
+  var lastHeight = 0;
+
+  function postHeight() {
+    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height === lastHeight || window.parent === window) return;
+    lastHeight = height;
+    window.parent.postMessage({ type: "kisspoll:height", height: height, src: location.href.split("#")[0] }, "*");
+    if (secret) window.parent.postMessage({ message: "height", value: height, secret: secret }, "*");
+  }
+
+  function refresh() {
+    // "no-cache" revalidates the copy in the browser's cache (If-None-Match): a 304
+    // costs the server almost nothing and hands back the same page.
+    fetch(location.href.split("#")[0], { cache: "no-cache", credentials: "omit" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (text) {
+        if (!text) return;
+        var fresh = new DOMParser().parseFromString(text, "text/html").querySelector("main");
+        var current = document.querySelector("main");
+        if (fresh && current && fresh.innerHTML !== current.innerHTML) current.replaceWith(fresh);
+      })
+      .catch(function () { /* offline for a moment: try again next time */ });
+  }
+
+  function start() {
+    postHeight();
+    if (window.ResizeObserver) new ResizeObserver(postHeight).observe(document.documentElement);
+    window.addEventListener("load", postHeight);
+    var seconds = parseInt(document.querySelector("main").getAttribute("data-refresh"), 10);
+    if (seconds > 0) window.setInterval(refresh, seconds * 1000);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from polls.embed import share_links
 from polls.extensions import db, login_manager
 from polls.forms import (
     FIRST_YEAR, LAST_YEAR, RESERVED_SLUGS, CandidateForm, ConfirmForm, InviteForm, LoginForm, PollForm,
@@ -104,6 +105,7 @@ def render_poll_page(poll: Poll, *, settings=None, new_candidate=None, status: i
         status_form=StatusForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),
         ballots=ballot_count(poll),
+        share=share_links(poll, request.args),
     ), status
 
 

@@ -1,7 +1,7 @@
-"""The bare Flask "hello" app that bench/load.py serves as its baseline.
+"""The bare Flask "hello" app that bench/load.py and bench/widget.py serve as their baseline.
 
 Every path and method answers "Hello, World!", so the load generator sends it
-exactly the ballot requests (headers, cookies, JSON body) it sends the app.
+exactly the requests (ballots: headers, cookies, JSON body; widget GETs) it sends the app.
 Served as ``gunicorn --chdir bench hello_app:app``; run as a script it only says so
 (``make bench`` runs every bench/*.py).
 """
@@ -17,4 +17,5 @@ def hello(path: str) -> str:
 
 
 if __name__ == "__main__":
-    print("bench/hello_app.py is the baseline app served by bench/load.py; nothing to run on its own")
+    print("bench/hello_app.py is the baseline app served by bench/load.py and bench/widget.py; "
+          "nothing to run on its own")

@@ -8,6 +8,7 @@ iframe with third-party cookies blocked; both are cached per process
 ETag (304 on ``If-None-Match``) and a short public ``Cache-Control`` that
 lets a CDN share them.
 """
+from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
@@ -17,8 +18,8 @@ from polls.models import Poll
 from polls.queries import poll_or_404
 from polls.results import METHOD_NAMES, poll_results, results_version
 from polls.security import allow_framing, allow_inline_styles
-from polls.widgets import (ENVIRON_BODY, ENVIRON_ENTRY, InvalidOption, RenderedWidget, WidgetCache,
-                           WidgetOptions, csp_hash, widget_options, with_round)
+from polls.widgets import (DEFAULT_ACCENT, ENVIRON_BODY, ENVIRON_ENTRY, InvalidOption, RenderedWidget,
+                           WidgetCache, WidgetOptions, csp_hash, widget_options, with_round)
 
 bp = Blueprint("embed", __name__)
 CACHE = "kisspoll.widgets"
@@ -27,7 +28,7 @@ CACHE = "kisspoll.widgets"
 # long, and a stale one for a little longer while it fetches the new one.
 CACHE_CONTROL = "public, max-age=5, s-maxage=5, stale-while-revalidate=30"
 WIDGET_HEIGHT = 360  # the advertised size, before the widget sizes itself
-WIDGET_WIDTH = 560  # as wide as the charts grow (static/css/widget.css)
+WIDGET_WIDTH = 480  # as wide as the charts grow (static/css/widget.css)
 MAX_WIDTH = 1200
 
 
@@ -182,11 +183,15 @@ def share_links(poll: Poll, args) -> dict:
         options, problem = widget_options(args), None
     except InvalidOption as error:
         options, problem = WidgetOptions(), str(error)
+    if options.accent == DEFAULT_ACCENT:
+        # A colour picker always sends a colour: its starting one means "the theme's own".
+        options = replace(options, accent=None)
     query = options.query()
     poll_url = url_for("public.poll_page", slug=poll.slug, _external=True, **query)
     return {
         "options": options,
         "problem": problem,
+        "default_accent": DEFAULT_ACCENT,
         "iframe": iframe_snippet(poll, options),
         "widget_url": url_for("embed.widget", slug=poll.slug, **query),
         "poll_url": poll_url,

@@ -42,6 +42,7 @@ THEMES = ("auto", "light", "dark")
 MAX_TOP = 50
 MAX_ROUND = 999
 REFRESH_MIN, REFRESH_MAX = 5, 3600
+DEFAULT_ACCENT = "#c2185b"  # the light theme's own (polls.charts, static/css/widget.css)
 _HEX_COLOUR = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
 _TRUE, _FALSE = ("1", "show", "yes", "true", "on"), ("0", "hide", "no", "false", "off")
 

@@ -249,7 +249,7 @@ def test_oembed_returns_rich_iframe_with_the_resize_script(client, make_poll):
     assert body["provider_name"] == "KissPoll" and body["title"] == "Poll test-poll"
     assert body["html"].startswith('<iframe src="http://localhost/embed/test-poll"')
     assert '<script async src="http://localhost/static/js/embed.js"></script>' in body["html"]
-    assert body["width"] == 560 and body["height"] == 360
+    assert body["width"] == 480 and body["height"] == 360
 
 
 def test_oembed_passes_widget_options_from_the_pasted_url(client, make_poll):

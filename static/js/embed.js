@@ -19,4 +19,9 @@
       }
     }
   });
+  // Widgets that loaded before this script told nobody their height: ask them again.
+  var frames = document.getElementsByTagName("iframe");
+  for (var i = 0; i < frames.length; i++) {
+    if (frames[i].contentWindow) frames[i].contentWindow.postMessage({ type: "kisspoll:ask-height" }, "*");
+  }
 })();

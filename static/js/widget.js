@@ -7,9 +7,9 @@
   var secret = match && match[1];
   var lastHeight = 0;
 
-  function postHeight() {
+  function postHeight(again) {
     var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
-    if (height === lastHeight || window.parent === window) return;
+    if ((height === lastHeight && again !== true) || window.parent === window) return;
     lastHeight = height;
     window.parent.postMessage({ type: "kisspoll:height", height: height, src: location.href.split("#")[0] }, "*");
     if (secret) window.parent.postMessage({ message: "height", value: height, secret: secret }, "*");
@@ -31,6 +31,13 @@
 
   function start() {
     postHeight();
+    // A host script that loads after us asks again (its listener missed the first message):
+    // embed.js with "kisspoll:ask-height", WordPress's wp-embed.js with "ready".
+    window.addEventListener("message", function (event) {
+      var data = event.data;
+      if (event.source !== window.parent || !data) return;
+      if (data.type === "kisspoll:ask-height" || (secret && data.message === "ready" && data.secret === secret)) postHeight(true);
+    });
     if (window.ResizeObserver) new ResizeObserver(postHeight).observe(document.documentElement);
     window.addEventListener("load", postHeight);
     var seconds = parseInt(document.querySelector("main").getAttribute("data-refresh"), 10);

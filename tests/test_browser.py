@@ -1,8 +1,8 @@
-"""Real Chromium (Debian's, driven by Playwright): vote with and without JavaScript, embed in a blog.
+"""Real Chromium (Debian's, driven by Playwright): vote with and without JavaScript (widgets
+embedded in a blog: test_browser_embed.py, which shares these fixtures).
 
 Set SCREENSHOT_DIR to keep the screenshots used in the README.
 """
-import http.server
 import os
 import re
 import shutil
@@ -115,36 +115,6 @@ def test_results_page_screenshot(live_server, browser, demo):
     assert page.locator("table tbody tr").count() >= 11
     assert page.get_by_text("wins").first.is_visible()
     shot(page, "results")
-    page.close()
-
-
-@pytest.fixture
-def blog(tmp_path, live_server):
-    """Someone else's blog on another port, embedding the widget and (wrongly) a poll page."""
-    (tmp_path / "index.html").write_text(
-        f'<!doctype html><h1>My 2014 kiss list</h1>'
-        f'<iframe id="widget" src="{live_server}/embed/best-kiss-all-time" width="480" height="360"></iframe>'
-        f'<iframe id="page" src="{live_server}/p/best-kiss-all-time" width="480" height="200"></iframe>'
-    )
-    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path), **kw)  # noqa: E731
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/index.html"
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-def test_widget_displays_inside_another_site_and_pages_refuse_framing(browser, blog, demo):
-    page = browser.new_page()
-    page.goto(blog)
-    widget = page.frame_locator("#widget")
-    widget.locator(".leader").wait_for()
-    assert widget.locator(".board li").count() == 5
-    refused = page.locator("#page").element_handle().content_frame()
-    assert "Best K-drama kiss of all time" not in refused.content()
-    shot(page, "embed")
     page.close()
 
 

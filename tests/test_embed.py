@@ -418,3 +418,13 @@ def test_fast_path_never_answers_for_other_routes_or_methods(client, kept):
     assert client.get("/embed/missing").status_code == 404
     assert client.get("/embed/missing").status_code == 404  # errors are never kept
     assert client.get("/embed/test-poll?view=pie").status_code == 400
+
+
+def test_widget_never_varies_by_cookie_even_for_a_logged_in_host(client, make_poll):
+    make_poll()
+    assert login(client, email="owner-test-poll@example.com").status_code == 303
+    for path in ("/embed/test-poll", "/embed/test-poll.svg", "/oembed?url=http://localhost/p/test-poll"):
+        response = client.get(path)
+        assert "Set-Cookie" not in response.headers, path
+        assert "Cookie" not in response.headers.get("Vary", ""), path
+    assert client.get("/manage/").status_code == 200  # the session itself is untouched

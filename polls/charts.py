@@ -21,7 +21,17 @@ that round, unreadable numbers count as 0.
 
 The templates get ``chart`` (one of ``BoardChart``, ``BarsChart``, ``FlowChart``,
 ``BadgeChart``), ``palette`` (``palette_for``) and ``title``, which they print
-as ``chart.plain(title)`` (one line of XML-safe text; Jinja escapes it).
+as ``chart.plain(title)`` (one line of XML-safe text; Jinja escapes it), and
+``standalone`` (missing: true): false inside the widget page, whose stylesheet
+colours the kp-* classes and whose font the text inherits, so the attributes
+that say the same are left out there.
+
+The SVG must weigh little: the widget page, with its stylesheet and script,
+stays under 15 KB, and the flow of a long count is most of it.  So coordinates
+have one decimal at most (``_r``), paths are written short (``_Path``), and the
+flow draws its blocks and bands as one path per colour in grid units
+(``_Grid``): about 10 KB for ten rounds of eleven scenes, where one element per
+shape with its own attributes and tooltip weighed 50.
 """
 from __future__ import annotations
 
@@ -216,22 +226,28 @@ def _float(value: Decimal) -> float:
     return result if math.isfinite(result) else 0.0
 
 
-def _r(value: float) -> int | float:
+def _r(value: float, places: int = 1) -> int | float:
     """A coordinate rounded for compact, stable SVG: one decimal at most (a tenth of a
     pixel at 300 px), an int when whole, so it prints as "12" or "12.5" (never NaN,
     never negative zero)."""
     if not math.isfinite(value):
         return 0
-    value = round(value, 1) + 0.0
+    value = round(value, places) + 0.0
     return int(value) if value.is_integer() else value
 
 
-def _num(value: float) -> str:
+def _num(value: float, places: int = 1) -> str:
     """``value`` as a number in path data: ``_r``, without a leading zero (".5", "-.5")."""
-    text = str(_r(value))
+    text = str(_r(value, places))
     if text.startswith("0."):
         return text[1:]
     return "-" + text[2:] if text.startswith("-0.") else text
+
+
+def _coordinate(value: float) -> str:
+    """A number to two decimals, as the next one in path data (with its separator)."""
+    text = _num(value, 2)
+    return text if text.startswith("-") else " " + text
 
 
 def _nums(*values: float) -> str:
@@ -244,26 +260,46 @@ def _nums(*values: float) -> str:
 
 
 class _Path:
-    """Path data of closed shapes, written short: each subpath starts with "M" or a
-    relative "m" (after "z" the pen is back at the previous subpath's start), whichever
-    is shorter; the shapes give their outline in relative commands."""
+    """Path data written short: each subpath starts with "M" or a relative "m" from the
+    pen, whichever is shorter (after "z" the pen is back at the subpath's start); the
+    outlines are relative commands."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
-        self.start: tuple[int | float, int | float] | None = None
+        self.pen: tuple[int | float, int | float] | None = None
+        self.start = self.pen
 
-    def shape(self, x: float, y: float, outline: str) -> None:
+    def move(self, x: float, y: float) -> None:
         x, y = _r(x), _r(y)
         move = "M" + _nums(x, y)
-        if self.start is not None:
-            relative = "m" + _nums(x - self.start[0], y - self.start[1])
-            move = min(move, relative, key=len)
-        self.parts.append(move + outline)
-        self.start = (x, y)
+        if self.pen is not None:
+            move = min(move, "m" + _nums(x - self.pen[0], y - self.pen[1]), key=len)
+        self.parts.append(move)
+        self.pen = self.start = (x, y)
+
+    def add(self, commands: str, pen: tuple[float, float] | None = None) -> None:
+        """Append ``commands``, after which the pen is at ``pen``; commands ending with "z"
+        leave it at the subpath's start."""
+        self.parts.append(commands)
+        if commands.endswith("z"):
+            self.pen = self.start
+        elif pen is not None:
+            self.pen = (_r(pen[0]), _r(pen[1]))
 
     def rect(self, x: float, y: float, width: float, height: float) -> None:
         width = _r(_r(x + width) - _r(x))  # from the rounded edges: neighbours share them
-        self.shape(x, y, f"h{_num(width)}v{_num(height)}h{_num(-width)}z")
+        self.move(x, y)
+        back = min("h" + _num(-width), "H" + _num(x), key=len)
+        self.add(f"h{_num(width)}v{_num(height)}{back}z")
+
+    def hline(self, x: float, y: float, length: float) -> None:
+        """A horizontal line (a block, when stroked as wide as the block is tall), drawn
+        from whichever end is nearer the pen."""
+        start, end = _r(x), _r(x + length)
+        if self.pen is not None and abs(end - self.pen[0]) < abs(start - self.pen[0]):
+            start, end = end, start
+        self.move(start, y)
+        self.add("h" + _num(end - start), (end, y))
 
     @property
     def d(self) -> str:
@@ -371,11 +407,17 @@ class BoardChart:
     place_x: float
     title_x: float
     value_x: float  # right edge (text-anchor end)
+    body_height: float = 0  # the height without the footer (which the widget page does without)
+    rules: str = ""  # path of the header's rule and the lines between rows
     font_family: str = FONT_FAMILY
 
     @staticmethod
     def plain(text: Any) -> str:
         return plain(text)
+
+    @property
+    def leaders(self) -> tuple[BoardRow, ...]:
+        return tuple(row for row in self.rows if row.leader)
 
 
 BOARD_HEADER = 24
@@ -396,12 +438,12 @@ def board_chart(results: Mapping, top: int) -> BoardChart:
     shown = board[:top]
 
     value_x = VIEWBOX_WIDTH - MARGIN
-    title_x = float(MARGIN) if empty else 40.0  # no place column without ballots
+    title_x = MARGIN if empty else 40  # no place column without ballots
     values = [format_number(r.get("score") if use_score else r.get("first_choices")) for r in shown]
     value_room = max((text_width(v, 13, bold=True) for v in values), default=0.0) if not empty else 0.0
 
-    y = float(BOARD_HEADER)
-    message_y = 0.0
+    y = BOARD_HEADER
+    message_y = 0
     if empty:
         message_y = y + 22
         y += 32
@@ -422,12 +464,15 @@ def board_chart(results: Mapping, top: int) -> BoardChart:
         ))
         y += BOARD_ROW
     footer_y = y + 18
+    # The header's rule across, then one between rows, from the titles' column on.
+    rules = f"M0 {BOARD_HEADER - 0.5}h{VIEWBOX_WIDTH}" + "".join(
+        f"M{title_x} {row.y + row.height}h{VIEWBOX_WIDTH - title_x}" for row in rows[:-1])
     return BoardChart(
         width=VIEWBOX_WIDTH, height=footer_y + 8, rows=tuple(rows),
         value_kind="score" if use_score else "first_choices", empty=empty,
         total_ballots=total, ballots_label=format_number(total), more=max(len(board) - len(shown), 0),
         header_y=16, rule_y=BOARD_HEADER - 0.5, message_y=message_y, footer_y=footer_y,
-        place_x=20, title_x=title_x, value_x=value_x,
+        place_x=20, title_x=title_x, value_x=value_x, body_height=y + 6, rules=rules,
     )
 
 
@@ -502,6 +547,15 @@ class BarsChart:
     def plain(text: Any) -> str:
         return plain(text)
 
+    @property
+    def value_boxes(self) -> str:
+        """Path of the background boxes behind the bars' values (the threshold's line
+        passes under them)."""
+        path = _Path()
+        for bar in self.bars:
+            path.rect(bar.value_x - 2, bar.y - 1, bar.value_width, bar.height + 2)
+        return path.d
+
 
 BAR_ROW = 36
 BAR_HEIGHT = 12
@@ -516,7 +570,7 @@ def round_chart(results: Mapping, round_number: int | None, show_inactive: bool)
     Methods without rounds get one chart of the leaderboard's score, else first choices."""
     rounds = _rounds(results)
     total = _total_ballots(results)
-    left, right = float(MARGIN), float(VIEWBOX_WIDTH - MARGIN)
+    left, right = MARGIN, VIEWBOX_WIDTH - MARGIN
     if rounds:
         count = len(rounds)
         try:
@@ -562,7 +616,7 @@ def round_chart(results: Mapping, round_number: int | None, show_inactive: bool)
                   + ([threshold] if threshold and threshold > 0 else []), default=Decimal(0))
     scale = plot / _float(biggest) if biggest > 0 else 0.0
 
-    y = float(BAR_TOP)
+    y = BAR_TOP
     bars = []
     for (name, votes, mark), value in zip(items, values):
         bars.append(_bar(name, votes, value, mark, left, right, y, scale))
@@ -613,18 +667,26 @@ def _bar(name: str, votes: Decimal, value: str, mark: str | None, left: float, r
 
 def _dashes(x: float, y1: float, y2: float, width: float) -> str:
     """A dashed vertical line from y1 to y2 as one path of filled rectangles."""
-    parts = []
+    path = _Path()
     y = y1
     while y < y2:
-        h = min(DASH, y2 - y)
-        parts.append(f"M{_r(x)} {_r(y)}h{_r(width)}v{_r(h)}h{_r(-width)}z")
+        path.rect(x, y, width, min(DASH, y2 - y))
         y += DASH + DASH_GAP
-    return "".join(parts)
+    return path.d
 
 
 # -- flow (Sankey of transfers) -------------------------------------------------------
 
 KEEP_OPACITY, MOVE_OPACITY = 0.2, 0.65  # bands of ballots staying put, moving on
+LEGEND_ROW = 18
+NODE_H = 11
+SWATCH = NODE_H  # the legend's squares are drawn with the blocks, as lines as wide as a block is tall
+CAPTION_H = 18  # "Round n" line
+COUNT_H = 14  # the count labels over the blocks
+BAND_H = 34  # between one row's blocks and the next row's caption
+ROUND_LABEL_ROOM = 74  # "Round 10", "라운드 10" in bold: the captions start after it
+COUNT_SIZE = 11  # font size of the counts over the blocks
+STRAIGHT_BAND = 3.4  # chart units: a band whose ends are this close in x has straight sides
 
 
 @dataclass(frozen=True)
@@ -691,8 +753,18 @@ class FlowRound:
 
     @property
     def centred_counts(self) -> tuple[FlowNode, ...]:
-        """The nodes whose count is centred over the block (drawn as one line of text)."""
+        """The nodes whose count is centred over the block."""
         return tuple(n for n in self.nodes if n.count_label and n.count_anchor == "middle")
+
+    @property
+    def counts_text(self) -> str:
+        """The centred counts as one line of text, drawn at ``counts_x``."""
+        return "".join(n.count_label for n in self.centred_counts)
+
+    @property
+    def counts_x(self) -> str:
+        """Where each character of ``counts_text`` is centred (see ``spread``)."""
+        return " ".join(str(x) for n in self.centred_counts for x in spread(n.count_label, n.count_x, COUNT_SIZE))
 
 
 @dataclass(frozen=True)
@@ -782,11 +854,14 @@ class FlowChart:
     ballots_label: str
     scale: float  # units per ballot
     round_label_x: float
+    caption_x: float = MARGIN + ROUND_LABEL_ROOM  # start of every caption's names
+    tag_x: float = VIEWBOX_WIDTH - MARGIN  # right end of every caption's word
     keep_paths: tuple[Paint, ...] = ()
     move_paths: tuple[Paint, ...] = ()
     block_paths: tuple[Paint, ...] = ()
     boxes_path: str = ""
     grid: str = ""  # the transform of the blocks' and bands' paths (see _Grid)
+    block_stroke: float = 1  # the blocks' height in grid units: the width their lines are stroked
     keep_opacity: float = KEEP_OPACITY
     move_opacity: float = MOVE_OPACITY
     font_family: str = FONT_FAMILY
@@ -795,14 +870,11 @@ class FlowChart:
     def plain(text: Any) -> str:
         return plain(text)
 
+    @staticmethod
+    def num(value: float) -> str:
+        return _num(value)
 
-LEGEND_ROW = 18
-SWATCH = 11
-CAPTION_H = 18  # "Round n" line
-COUNT_H = 14  # the count labels over the blocks
-NODE_H = 11
-BAND_H = 34  # between one row's blocks and the next row's caption
-ROUND_LABEL_ROOM = 74  # "Round 10", "라운드 10" in bold: the captions start after it
+
 
 
 @dataclass(frozen=True)
@@ -912,41 +984,104 @@ def flow_chart(results: Mapping, show_inactive: bool) -> FlowChart:
         ballots_label=format_number(total), scale=scale, round_label_x=MARGIN,
         keep_paths=_band_paints([b for b in bands if not b.moving], edges, grid, order, colours),
         move_paths=_band_paints([b for b in bands if b.moving], edges, grid, order, colours),
-        block_paths=_block_paints(flow_rounds, spans, grid, order, colours),
-        boxes_path=boxes.d, grid=grid.transform)
+        block_paths=_block_paints(flow_rounds, spans, grid, legend, inactive_legend, order, colours),
+        boxes_path=boxes.d, grid=grid.transform, block_stroke=_r(NODE_H / grid.dy))
 
 
 def _band_paints(bands: list[Band], edges: dict[int, tuple[float, float, float, float]], grid: _Grid,
                  order: list[str], colours: dict[str, str]) -> tuple[Paint, ...]:
-    """``bands`` as one path per source, in ``order``, in grid units: each band's sides
-    are S-curves, vertical at both ends (straight lines when its ends are in line)."""
+    """``bands`` as one path per source, in ``order``, in grid units. Each band's sides
+    are S-curves, vertical at both ends (straight when its ends are in line); bands that
+    leave one block side by side are one outline, zigzagging down and up each band and
+    closed along their common top (the same area as one outline each)."""
     paths: dict[str, _Path] = {}
-    for band in sorted(bands, key=lambda b: (order.index(b.source), b.round_number, b.source_x)):
+    top: tuple | None = None  # (source, round, x) where the open outline's next band would start
+    for band in sorted(bands, key=lambda b: (order.index(b.source), b.round_number, edges[id(b)][0])):
         path = paths.setdefault(band.source, _Path())
         a0, a1, b0, b1 = (_r(v) for v in edges[id(band)])
         y1, height = grid.y(band.y1), _r((band.y2 - band.y1) / grid.dy)
-        half = height / 2
-        left, right = _r(b0 - a0), _r(a1 - b1)
-        bottom = "h" + _num(b1 - b0)
-        if left == 0 and right == 0:
-            down, up = "v" + _num(height), "v" + _num(-height)
-        else:
-            down = "c" + _nums(0, half, left, half, left, height)
-            up = "c" + _nums(0, -half, right, -half, right, -height)
-        path.shape(a0, y1, down + bottom + up + "z")
+        if top != (band.source, band.round_number, a0):
+            if top is not None:
+                paths[top[0]].add("z")
+            path.move(a0, y1)
+        down = _side(_r(b0 - a0), height, grid.dx)
+        up = _side(_r(a1 - b1), -height, grid.dx)
+        path.add(down + "h" + _num(b1 - b0) + up, (a1, y1))
+        top = (band.source, band.round_number, a1)
+    if top is not None:
+        paths[top[0]].add("z")
     return tuple(Paint("" if name == INACTIVE else colours[name], paths[name].d)
                  for name in order if name in paths)
 
 
+def _side(dx: float, dy: float, unit: float) -> str:
+    """A band's side, (dx, dy) from the pen (grid units; ``unit`` chart units across): an
+    S-curve, vertical at both ends, or a straight line when it would stray from one by
+    less than half a unit (a seventh of dx)."""
+    if dx == 0:
+        return "v" + _num(dy)
+    if abs(dx) * unit <= STRAIGHT_BAND:
+        return "l" + _nums(dx, dy)
+    return "c" + _nums(0, dy / 2, dx, dy / 2, dx, dy)
+
+
+# Digits are as wide as each other in every common font, but not as wide in all of them:
+# 0.56 em (Segoe UI, Roboto, Arial) to 0.64 (DejaVu Sans); placed this far apart, they
+# look set as usual in any of them.
+DIGIT_EM = 0.59
+
+
+def spread(text: str, centre: float, size: float) -> list[float]:
+    """Where to centre each character of the number ``text`` so that it reads as one
+    label centred on ``centre`` at font size ``size``. A row of counts is then one <text>
+    with a list of x (each character centred on its own: text-anchor middle), not a
+    <tspan> each, which would weigh three times as much."""
+    advances = [size * (DIGIT_EM if ch.isdigit() else _char_width(ch) * DIGIT_EM / _ASCII_WIDTHS["0"])
+                for ch in text]
+    # In halves of a unit (short numbers; a quarter of a unit off at most).
+    x = round((centre - sum(advances) / 2 + advances[0] / 2) * 2) / 2 if advances else 0
+    positions = []
+    for i, advance in enumerate(advances):
+        if i:
+            x += round(advances[i - 1] + advance) / 2
+        positions.append(int(x) if x == int(x) else x)
+    return positions
+
+
 def _block_paints(rounds: list[FlowRound], spans: list[dict[str, tuple[float, float]]], grid: _Grid,
+                  legend: tuple[LegendItem, ...], inactive: LegendItem | None,
                   order: list[str], colours: dict[str, str]) -> tuple[Paint, ...]:
-    """Each colour's blocks as one path, in grid units."""
+    """Each colour's legend swatch and blocks as one path, in grid units: the series
+    colours' as lines to stroke one grid unit (NODE_H) wide, the inactive ones (which the
+    stylesheet re-colours by their fill) as filled rectangles."""
     paths: dict[str, _Path] = {}
+    swatches = {item.name.full: item for item in legend}
+    if inactive is not None:
+        swatches[INACTIVE] = inactive
+    for name in order:
+        item = swatches.get(name)
+        if item is not None:
+            path = paths.setdefault(name, _Path())
+            # As tall as a block (so stroked as wide); at two decimals, as the legend's rows
+            # are not on the grid's.
+            x, size, height = (item.x - grid.x0) / grid.dx, _r(SWATCH / grid.dx), _r(SWATCH / grid.dy)
+            if name == INACTIVE:
+                top = _coordinate(grid.y(item.y))
+                path.parts.append(f"M{_nums(x)}{top}h{_num(size)}v{_num(height)}h{_num(-size)}z")
+            else:
+                middle = _coordinate(grid.y(item.y + SWATCH / 2))
+                path.parts.append(f"M{_nums(x)}{middle}h{_num(size)}")
+            path.pen = None  # off the grid's tenths: the next subpath starts with M
     for round_, here in zip(rounds, spans):
         for node in round_.nodes:
             x, width = here[node.name]
             if width > 0:
-                paths.setdefault(node.name, _Path()).rect(x, grid.y(node.y), width, node.height / grid.dy)
+                path = paths.setdefault(node.name, _Path())
+                top = grid.y(node.y)
+                if node.inactive:
+                    path.rect(x, top, width, node.height / grid.dy)
+                else:
+                    path.hline(x, top + node.height / grid.dy / 2, width)
     return tuple(Paint("" if name == INACTIVE else colours[name], paths[name].d)
                  for name in order if name in paths)
 
@@ -991,8 +1126,8 @@ def _node(name: str, value: Decimal, x: float, y: float, width: float, gap: floa
     return FlowNode(
         name=name, value=_float(value), value_label=format_number(value), x=left, y=_r(y),
         width=_r(max(_r(end) - left, 0)), height=NODE_H, colour=colour, inactive=name == INACTIVE,
-        count_label=label, count_x=_r(count_x), count_anchor=anchor, name_label=name_label,
-        name_x=_r(x + 1), label_y=_r(y - 4))
+        count_label=label, count_x=round(count_x), count_anchor=anchor, name_label=name_label,
+        name_x=round(x + 1), label_y=_r(y - 4))
 
 
 def _caption(round_: Mapping, y: float) -> Caption | None:
@@ -1021,10 +1156,10 @@ def _boxes(caption: Caption | None, label_y: float) -> tuple[Box, ...]:
     above cross (the counts over the blocks sit on their own pale bands: no box)."""
     line_top, line_h = _r(label_y - 10), 14
     names_end = caption.x + text_width(caption.names.text, 12) if caption else MARGIN + ROUND_LABEL_ROOM - 8
-    boxes = [Box(MARGIN - 2, line_top, _r(names_end - MARGIN + 5), line_h)]
+    boxes = [Box(MARGIN - 2, line_top, math.ceil(names_end + 3) - (MARGIN - 2), line_h)]
     if caption:
-        width = _TAG_BOX[caption.kind]
-        boxes.append(Box(_r(caption.tag_x - width), line_top, _r(width + 2), line_h))
+        left = math.floor(caption.tag_x - _TAG_BOX[caption.kind])
+        boxes.append(Box(left, line_top, caption.tag_x + 2 - left, line_h))
     return tuple(boxes)
 
 
@@ -1144,7 +1279,7 @@ def badge_chart(results: Mapping, closed: bool) -> BadgeChart:
     name = winners[0] if winners else (plain(board[0].get("title")) if board else "")
     drama = next((plain(row.get("drama")) for row in board if plain(row.get("title")) == name), "")
     empty = total == 0 or not name
-    text_x, right = 58.0, float(BADGE_WIDTH - 10)
+    text_x, right = 58, BADGE_WIDTH - 10
     others = max(len(winners) - 1, 0) if not empty else 0
     others_room = text_width(f"+{others}", 13, bold=True) + 6 if others else 0
     title = fit("" if empty else name, right - text_x - others_room, 14, bold=True)

@@ -109,16 +109,69 @@ def walk(value):
             yield from walk(item)
 
 
+def path_points(d: str) -> list[tuple[float, float]]:
+    """Every point of path data (ends and control points), absolute; M/m, L/l, H/h, V/v,
+    C/c and Z/z, which is all the charts write."""
+    tokens = re.findall(r"[MmLlHhVvCcZz]|-?(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?", d)
+    assert "".join(tokens) == d.replace(" ", ""), d  # nothing else in it
+    points, x, y, start, i, command = [], 0.0, 0.0, (0.0, 0.0), 0, ""
+    arity = {"M": 2, "L": 2, "H": 1, "V": 1, "C": 6, "Z": 0}
+    while i < len(tokens):
+        if tokens[i].isalpha():
+            command, i = tokens[i], i + 1
+            if command in "Zz":
+                x, y = start
+                continue
+        args = [float(t) for t in tokens[i:i + arity[command.upper()]]]
+        assert len(args) == arity[command.upper()], d
+        i += len(args)
+        relative = command.islower()
+        if command in "Hh":
+            x = x + args[0] if relative else args[0]
+        elif command in "Vv":
+            y = y + args[0] if relative else args[0]
+        else:
+            pairs = [(args[j] + (x if relative else 0), args[j + 1] + (y if relative else 0))
+                     for j in range(0, len(args), 2)]
+            points.extend(pairs[:-1])
+            x, y = pairs[-1]
+        points.append((x, y))
+        if command in "Mm":
+            start = (x, y)
+            command = "l" if relative else "L"  # further pairs are lines
+    return points
+
+
+def grid_matrix(transform: str) -> tuple[float, ...]:
+    match = re.fullmatch(r"matrix\(([^)]*)\)", transform)
+    return tuple(float(n) for n in match.group(1).split())
+
+
+def assert_inside(chart, d: str, matrix=(1, 0, 0, 1, 0, 0)) -> None:
+    assert "nan" not in d.lower() and "inf" not in d.lower(), d
+    a, b, c, dd, e, f = matrix
+    for x, y in path_points(d):
+        px, py = a * x + c * y + e, b * x + dd * y + f
+        assert -0.5 <= px <= chart.width + 0.5 and -0.5 <= py <= chart.height + 0.5, (px, py, d)
+
+
 def assert_sane(chart) -> None:
     assert chart.width == VIEWBOX_WIDTH
     assert chart.height > 0
     for value in walk(chart):
         if isinstance(value, float) and not isinstance(value, bool):
             assert math.isfinite(value) and value >= 0, (value, chart)
-        if isinstance(value, str) and value.startswith("M"):  # a path
-            numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", value)]
-            assert "nan" not in value.lower() and "inf" not in value.lower()
-            assert all(abs(n) <= max(chart.width, chart.height) + 1 for n in numbers), value
+    # Every shape lies inside the chart: the flow's blocks and bands once mapped from its grid.
+    if isinstance(chart, charts.FlowChart):
+        for paint in chart.keep_paths + chart.move_paths + chart.block_paths:
+            assert_inside(chart, paint.d, grid_matrix(chart.grid))
+        assert_inside(chart, chart.boxes_path)
+    elif isinstance(chart, charts.BoardChart):
+        assert_inside(chart, chart.rules)
+    elif isinstance(chart, charts.BarsChart):
+        assert_inside(chart, chart.value_boxes)
+        if chart.threshold:
+            assert_inside(chart, chart.threshold.dashes)
     for text, left, right in placed_labels(chart):
         assert -0.5 <= left and right <= VIEWBOX_WIDTH + 0.5, (text, left, right)
 
@@ -272,16 +325,16 @@ def test_bars_are_proportional_sorted_and_marked(irv):
         assert votes == sorted(votes, reverse=True)
         scale = chart.bars[0].width / chart.bars[0].votes
         for bar in chart.bars:  # one scale: widths proportional to votes
-            assert bar.width == pytest.approx(bar.votes * scale, abs=0.02)
+            assert bar.width == pytest.approx(bar.votes * scale, abs=0.11)  # one decimal
         out = {r["eliminated"] for r in round_["tallyResults"] if "eliminated" in r}
         assert {bar.name.full for bar in chart.bars if bar.mark == "eliminated"} == out
         line = chart.threshold
         assert line.value == format_number(round_["threshold"]) and line.kind == "majority"
-        assert line.x == pytest.approx(chart.left + float(round_["threshold"]) * scale, abs=0.01)
+        assert line.x == pytest.approx(chart.left + float(round_["threshold"]) * scale, abs=0.15)
         assert chart.left <= line.x <= chart.right
         inactive = sum(Decimal(v) for v in round_["inactiveBallots"].values())
         assert chart.inactive.votes == float(inactive)
-        assert chart.inactive.width == pytest.approx(float(inactive) * scale, abs=0.01)
+        assert chart.inactive.width == pytest.approx(float(inactive) * scale, abs=0.15)
         assert_sane(chart)
     last = charts.round_chart(irv, None, show_inactive=False)
     assert last.round_number == len(rounds) and last.inactive is None
@@ -346,19 +399,25 @@ def test_flow_bands_conserve_ballots_between_rounds(irv):
             assert out.get(node.name, 0) == pytest.approx(node.value)
         for node in there.nodes:
             assert into.get(node.name, 0) == pytest.approx(node.value)
-        # Geometry: every band is value * scale wide and starts and ends inside its blocks.
+        # Geometry (one decimal): every band is value * scale wide and starts and ends
+        # inside its blocks; side by side bands share their edges.
         source = {n.name: n for n in here.nodes}
         target = {n.name: n for n in there.nodes}
         for band in leaving:
             width = band.value * chart.scale
-            assert source[band.source].x - 0.01 <= band.source_x
-            assert band.source_x + width <= source[band.source].x + source[band.source].width + 0.02
-            assert target[band.target].x - 0.01 <= band.target_x
-            assert band.target_x + width <= target[band.target].x + target[band.target].width + 0.02
+            assert band.source_end - band.source_x == pytest.approx(width, abs=0.11)
+            assert band.target_end - band.target_x == pytest.approx(width, abs=0.11)
+            assert source[band.source].x <= band.source_x
+            assert band.source_end <= source[band.source].x + source[band.source].width + 1e-9
+            assert target[band.target].x <= band.target_x
+            assert band.target_end <= target[band.target].x + target[band.target].width + 1e-9
+        for name, node in source.items():
+            edges = sorted((b.source_x, b.source_end) for b in leaving if b.source == name)
+            assert all(a[1] == b[0] for a, b in zip(edges, edges[1:])), edges
     # Blocks are as wide as their ballots, left to right without overlapping.
     for round_ in chart.rounds:
         for node in round_.nodes:
-            assert node.width == pytest.approx(node.value * chart.scale, abs=0.01)
+            assert node.width == pytest.approx(node.value * chart.scale, abs=0.11)
         for left, right in zip(round_.nodes, round_.nodes[1:]):
             assert left.x + left.width <= right.x + 0.01
         assert round_.nodes[-1].inactive
@@ -505,36 +564,53 @@ def chart_for(view: str, results: dict, **kwargs):
     return charts.badge_chart(results, kwargs.get("closed", False))
 
 
-def render(app, view: str, chart, theme: str = "light", title: str = "Best kiss <2014> & more") -> str:
+def render(app, view: str, chart, theme: str = "light", title: str = "Best kiss <2014> & more",
+           **context) -> str:
     with app.test_request_context("/"):
         return render_template(f"embed/svg/{view}.svg", chart=chart,
-                               palette=charts.palette_for(theme, None), title=title)
+                               palette=charts.palette_for(theme, None), title=title, **context)
 
 
-def check_svg(text: str, chart, palette) -> ET.Element:
-    """Well-formed, sized, labelled, script- and style-free SVG; returns its root."""
+def check_svg(text: str, chart, palette, standalone: bool = True) -> ET.Element:
+    """Well-formed, sized, labelled, script- and style-free SVG; returns its root. Every
+    painted element is re-coloured by one kp-* class (its own or its nearest group's),
+    or is a series colour; shown alone, everything has its colour as an attribute."""
     assert text.startswith("<svg ")
+    if not standalone:  # inside the widget page: the HTML parser needs no namespace
+        assert "xmlns" not in text
+        text = text.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
     root = ET.fromstring(text)
     assert root.tag == SVG + "svg"
-    assert root.get("viewBox") == f"0 0 {chart.width} {chart.height}"
+    height = chart.height if standalone or not isinstance(chart, charts.BoardChart) or chart.more \
+        else chart.body_height
+    assert root.get("viewBox") == f"0 0 {chart.width} {height}"
     assert root.get("viewBox").split()[2] == str(VIEWBOX_WIDTH)
-    assert root.get("width") == "100%" and root.get("role") == "img"
+    assert (root.get("width"), root.get("role")) == ("100%" if standalone else None, "img")
     ids = {el.get("id") for el in root.iter() if el.get("id")}
     assert set(root.get("aria-labelledby").split()) <= ids and all(i.startswith("kp-") for i in ids)
     assert root.find(SVG + "title").text and "".join(root.find(SVG + "desc").itertext()).strip()
+    parents = {child: parent for parent in root.iter() for child in parent}
+
+    def inherited(el, name):
+        while el is not None and el.get(name) is None:
+            el = parents.get(el)
+        return None if el is None else el.get(name)
+
     for el in root.iter():
         tag = el.tag.removeprefix(SVG)
         assert tag in ELEMENTS, tag
         assert "style" not in el.attrib
         assert not any(name.lower().startswith("on") or ":" in name for name in el.attrib), el.attrib
         if tag in ("rect", "text", "path", "line", "circle"):
-            classes = set((el.get("class") or "").split())
+            classes = set((inherited(el, "class") or "").split())
             if not classes:  # series colours are attributes only
-                assert el.get("fill") in palette.series, (tag, el.attrib)
+                assert el.get("fill") in palette.series or el.get("stroke") in palette.series, (tag, el.attrib)
             else:
                 assert len(classes) == 1 and classes <= CLASSES, classes
+                paint = "stroke" if classes == {"kp-line"} or "kp-line" in (el.get("class") or "") else "fill"
+                assert (inherited(el, paint) is not None) == standalone or el.get(paint) == "none", el.attrib
         if tag == "text":
-            assert float(el.get("font-size")) >= 11
+            assert float(inherited(el, "font-size")) >= 11
     return root
 
 
@@ -570,6 +646,128 @@ def test_templates_render_every_kind_of_results(app, request, view, fixture):
     results = request.getfixturevalue(fixture)
     for chart in (chart_for(view, results), chart_for(view, results, round=1, closed=True, top=1)):
         check_svg(render(app, view, chart, "dark"), chart, charts.palette_for("dark", None))
+
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("fixture", ["irv", "stv", "empty", "borda", "hostile"])
+def test_templates_inside_the_widget_page_leave_the_colours_to_its_stylesheet(app, request, view, fixture):
+    results = request.getfixturevalue(fixture)
+    for chart in (chart_for(view, results), chart_for(view, results, round=1, closed=True, top=1)):
+        alone = render(app, view, chart, "dark")
+        inline = render(app, view, chart, "dark", standalone=False)
+        check_svg(inline, chart, charts.palette_for("dark", None), standalone=False)
+        assert len(inline) < len(alone) and "font-family" not in inline
+        # The same shapes and words either way, but the background (the page's) and the
+        # board's count of ballots (the page says it under the chart).
+        def content(text):
+            root = ET.fromstring(text if "xmlns" in text else text.replace("<svg ", f'<svg xmlns="{SVG[1:-1]}" ', 1))
+            shapes = [el.tag for el in root.iter() if el.tag != SVG + "text"
+                      and not (el.tag == SVG + "rect" and el.get("class") == "kp-bg" and el.get("rx") is None)]
+            words = ["".join(el.itertext()) for el in root.iter(SVG + "text")
+                     if not (view == "board" and el.get("y") == str(chart.footer_y))]
+            return shapes, words
+        assert content(inline) == content(alone)
+
+
+def test_board_footer_counts_ballots_only_in_the_svg_shown_alone(app, irv):
+    """The widget page says "N ballots · method" under the chart: no second count there."""
+    ballots = f"{irv['total_ballots']} ballots"
+
+    def footer(text: str, chart) -> str | None:
+        text = text if "xmlns" in text else text.replace("<svg ", f'<svg xmlns="{SVG[1:-1]}" ', 1)
+        rows = [el for el in ET.fromstring(text).iter(SVG + "text") if el.get("y") == str(chart.footer_y)]
+        return "".join(rows[0].itertext()) if rows else None
+
+    chart = charts.board_chart(irv, 3)  # three more scenes left out
+    assert footer(render(app, "board", chart), chart) == f"{ballots} · 3 more scenes"
+    assert footer(render(app, "board", chart, standalone=False), chart) == "3 more scenes"
+    chart = charts.board_chart(irv, 50)
+    assert footer(render(app, "board", chart), chart) == ballots
+    inline = render(app, "board", chart, standalone=False)
+    assert footer(inline, chart) is None  # nothing to say: no footer, the chart ends after the last row
+    assert f'viewBox="0 0 320 {chart.body_height}"' in inline and chart.body_height < chart.height
+    assert ballots in inline  # in the <desc>
+
+
+def long_count() -> dict:
+    """240 ballots over 11 scenes, counted in 10 rounds (most ballots rank a few scenes)."""
+    import random
+    names = ["Rooftop rain kiss", "Elevator kiss", "Umbrella kiss", "First-aid kiss", "Bus stop kiss",
+             "Library kiss", "Piggyback kiss", "Snow globe kiss", "Hospital kiss", "Ferris wheel kiss",
+             "Toast kiss"]
+    weights = [30, 27, 25, 22, 20, 18, 15, 12, 10, 8, 5]
+    rng, profile = random.Random(11), {}
+    for _ in range(240):
+        pool, odds, ballot = list(names), list(weights), []
+        for _ in range(rng.choice([1, 2, 3, 3, 4, 5])):
+            pick = rng.choices(range(len(pool)), weights=odds)[0]
+            ballot.append(pool.pop(pick))
+            odds.pop(pick)
+        profile[tuple(ballot)] = profile.get(tuple(ballot), 0) + 1
+    return count(profile, names)
+
+
+def test_charts_of_a_long_count_stay_light(app):
+    """The widget page must weigh under 15 KB with its stylesheet and script, and the flow
+    of ten rounds of eleven scenes is most of it (about 9.4 KB inside the page, 9.8 KB
+    shown alone, for this count; the board of all eleven about 3 KB)."""
+    results = long_count()
+    assert len(results["rounds"]) == 10 and len(results["ranking"]) == 11
+    flow, board = charts.flow_chart(results, True), charts.board_chart(results, 50)
+    assert len(flow.bands) > 100  # most eliminations spread over many scenes, as in real polls
+    for view, chart, limit in (("flow", flow, 10 * 1024), ("board", board, 4 * 1024)):
+        for standalone in (True, False):
+            size = len(render(app, view, chart, standalone=standalone).encode())
+            assert size < limit, (view, standalone, size)
+
+
+def test_flow_paths_draw_the_blocks_and_bands_of_its_geometry(irv, stv):
+    """The grid-unit paths the template draws put every block and band where the chart's
+    numbers (chart units) say."""
+    names = [f"Candidate {i:02d}" for i in range(20)]
+    longer = count({tuple(names[i:i + 4]): 1 + i % 7 for i in range(20)}, names)  # 19 rounds: shorter bands
+    assert len(longer["rounds"]) > 12
+    for results in (irv, stv, long_count(), longer):
+        chart = charts.flow_chart(results, True)
+        a, _, _, d, e, f = grid_matrix(chart.grid)
+        ballots_per_unit = math.log10(a / chart.scale)  # a power of ten
+        assert abs(ballots_per_unit - round(ballots_per_unit)) < 1e-4
+        nodes = [node for round_ in chart.rounds for node in round_.nodes if node.width]
+        for name in {node.name for node in nodes}:
+            colour = "" if name == charts.INACTIVE else nodes_colour(nodes, name)  # (12 colours: some repeat)
+            points = [(round(a * x + e, 1), round(d * y + f, 1))
+                      for p in chart.block_paths if p.colour == colour for x, y in path_points(p.d)]
+            for node in (n for n in nodes if n.name == name):
+                left, right = node.x, round(node.x + node.width, 1)
+                if node.inactive:  # filled rectangles
+                    assert (left, node.y) in points and (right, node.y + node.height) in points
+                else:  # lines along the middle, stroked one grid unit (the block's height) wide
+                    middle = node.y + node.height / 2
+                    assert {(left, middle), (right, middle)} <= set(points), (name, node, points)
+                    assert chart.block_stroke * d == node.height
+        bands = chart.keep_paths + chart.move_paths
+        corners = {(round(a * x + e, 1), round(d * y + f, 1)) for p in bands for x, y in path_points(p.d)}
+        for band in chart.bands:
+            assert {(band.source_x, band.y1), (band.source_end, band.y1), (band.target_x, band.y2),
+                    (band.target_end, band.y2)} <= corners, band
+
+
+def nodes_colour(nodes, name):
+    return next(node.colour for node in nodes if node.name == name)
+
+
+def test_counts_over_the_blocks_are_one_text_of_centred_characters(irv):
+    chart = charts.flow_chart(irv, True)
+    for round_ in chart.rounds:
+        xs = [float(x) for x in round_.counts_x.split()]
+        assert len(xs) == len(round_.counts_text)
+        i = 0
+        for node in round_.centred_counts:
+            mine = xs[i:i + len(node.count_label)]
+            i += len(node.count_label)
+            assert abs((mine[0] + mine[-1]) / 2 - node.count_x) <= 0.5  # centred on the block
+            assert all(b - a == 6.5 for a, b in zip(mine, mine[1:]))  # digits' usual spacing at 11
+    assert charts.spread("1,234", 100, 11)[1] - charts.spread("1,234", 100, 11)[0] < 6.5  # a comma is narrow
 
 
 def test_templates_render_odd_results(app):

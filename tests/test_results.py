@@ -66,9 +66,9 @@ def test_results_page_shows_rounds_in_words(client, three_round_poll):
 
 
 def test_widget_shows_the_leader(client, three_round_poll):
-    html = client.get("/embed/test-poll").get_data(as_text=True)
-    assert 'class="leader"' in html
-    assert "14 ballots" in html
+    html = client.get("/embed/test-poll?view=badge").get_data(as_text=True)
+    assert "Leader: B (Drama B). 14 ballots." in html  # the badge's summary for screen readers
+    assert '<text class="kp-text" x="58" y="35" font-size="14" font-weight="700">B</text>' in html
 
 
 def test_empty_poll_has_no_winner(client, make_poll):
@@ -238,7 +238,7 @@ def test_stv_three_seats_with_surplus(app, client, make_poll):
     assert "all seats are filled; this is the final tally." in html
     widget = client.get("/embed/test-poll").get_data(as_text=True)
     assert "single transferable vote, 3 seats" in widget
-    assert widget.count('class="leader"') == 3
+    assert widget.count('fill-opacity=".12"') == 3  # the three winners' rows are highlighted
 
 
 def test_inactive_ballots_broken_down_and_ties_in_words(app, client, make_poll):

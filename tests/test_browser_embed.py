@@ -11,12 +11,12 @@ import http.server
 import json
 import re
 import threading
+import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 import test_browser
@@ -172,17 +172,26 @@ def shows_text(frame_locator, text: str):
     return frame_locator.get_by_text(text, exact=True).filter(visible=True)
 
 
+def wait_in_frame(frame, predicate: str) -> bool:
+    """Poll ``predicate`` (a JS function) in a widget frame until it holds, up to WAIT_MS.
+
+    Not frame.wait_for_function: Playwright evaluates its predicate with eval inside the
+    page, which the widget's CSP (script-src 'self') refuses; evaluate() is exempt."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not frame.evaluate(predicate):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def assert_sized_to_content(page, selector: str) -> int:
     """The iframe is as tall as the widget's document, which has nothing left to scroll."""
     frame = widget_frame(page, selector)
     # Inside the frame innerHeight is the iframe's height: wait until the host page's
     # script (embed.js, or the WordPress listener) made it the document's own height.
-    try:
-        frame.wait_for_function(
-            "() => Math.abs(innerHeight - document.documentElement.getBoundingClientRect().height) <= 2",
-            timeout=WAIT_MS)
-    except PlaywrightTimeoutError:
-        pass  # the assertions below say by how much it is off
+    # If it never does, the assertions below say by how much it is off.
+    wait_in_frame(frame, "() => Math.abs(innerHeight - document.documentElement.getBoundingClientRect().height) <= 2")
     iframe_height = page.locator(selector).evaluate("el => el.clientHeight")
     content_height, scroll_height, client_height, scroll_width, client_width = frame.evaluate(
         "() => { const d = document.documentElement;"
@@ -235,7 +244,7 @@ def test_embed_js_that_arrives_after_the_widget_still_sizes_it(context, live_ser
     page.route("**/static/js/embed.js", lambda route: held.append(route))
     page.goto(url, wait_until="commit")
     frame = widget_frame_when_attached(page, "iframe.kisspoll-embed")
-    frame.wait_for_function("document.readyState === 'complete'", timeout=WAIT_MS)
+    assert wait_in_frame(frame, "() => document.readyState === 'complete'")
     content_height = frame.evaluate("Math.ceil(document.documentElement.getBoundingClientRect().height)")
     page.wait_for_function("h => heard.includes(h)", arg=content_height, timeout=WAIT_MS)  # widget.js spoke
     assert len(held) == 1 and page.evaluate("window.kissPollEmbed") is None
@@ -309,7 +318,7 @@ def test_wordpress_that_loads_after_the_widget_asks_it_with_ready(context, live_
         f' width="480" height="240" frameborder="0" scrolling="no" style="border:0"></iframe>')
     page, watch = open_blog(context, url, live_server, blog_site)
     frame = widget_frame_when_attached(page, "iframe.wp-embedded-content")
-    frame.wait_for_function("document.readyState === 'complete'", timeout=WAIT_MS)
+    assert wait_in_frame(frame, "() => document.readyState === 'complete'")
     assert page.locator("iframe.wp-embedded-content").get_attribute("height") == "240"
     listener = WP_LISTENER.removeprefix("<script>").removesuffix("</script>")
     page.evaluate(listener + '; document.querySelector("iframe.wp-embedded-content").contentWindow'

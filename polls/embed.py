@@ -12,10 +12,13 @@ from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask_babel import force_locale
+
+from werkzeug.datastructures import MultiDict
 
 from polls import charts
 from polls.models import Poll
-from polls.queries import poll_or_404
+from polls.queries import poll_or_404, public_poll_id_or_404
 from polls.results import METHOD_NAMES, poll_results, results_version
 from polls.security import allow_framing, allow_inline_styles
 from polls.widgets import (DEFAULT_ACCENT, ENVIRON_BODY, ENVIRON_ENTRY, InvalidOption, RenderedWidget,
@@ -29,7 +32,6 @@ CACHE = "kisspoll.widgets"
 CACHE_CONTROL = "public, max-age=5, s-maxage=5, stale-while-revalidate=30"
 WIDGET_HEIGHT = 360  # the advertised size, before the widget sizes itself
 WIDGET_WIDTH = 480  # as wide as the charts grow (static/css/widget.css)
-MAX_WIDTH = 1200
 
 
 @bp.record_once
@@ -56,8 +58,10 @@ def chart_for(options: WidgetOptions, results: dict, closed: bool):
 
 
 def _render(slug: str, options: WidgetOptions, kind: str) -> RenderedWidget:
+    # The version first, then the poll and its ballots: an edit or ballot committed in
+    # between is then filed under a version it has already moved past (polls.results).
+    version = results_version(public_poll_id_or_404(slug))
     poll = poll_or_404(slug)
-    version = results_version(poll.id)  # before the ballots are read (see polls.results)
     results = poll_results(poll)
     closed = poll.status == "closed"
     chart = chart_for(options, results, closed)
@@ -87,9 +91,10 @@ def _serve(slug: str, kind: str):
     entry = cache.get(key, fresh_seconds=config["WIDGET_FRESH_SECONDS"],
                              max_age=config["WIDGET_MAX_AGE"], current_version=results_version)
     if entry is None:
-        entry = cache.put(key, _render(slug, options, kind))
+        with force_locale(options.lang):  # the option as parsed, whatever its spelling
+            entry = cache.put(key, _render(slug, options, kind))
     allow_inline_styles(entry.style_sources)
-    compressed = "gzip" in request.accept_encodings
+    compressed = request.accept_encodings.quality("gzip") > 0
     body = entry.gzipped if compressed else entry.body
     response = current_app.response_class(body, mimetype=entry.mimetype)
     if compressed:
@@ -117,7 +122,7 @@ def widget_svg(slug: str):
     return _serve(slug, "svg")
 
 
-def _poll_url_parts(url: str) -> tuple[str, dict[str, str]]:
+def _poll_url_parts(url: str) -> tuple[str, MultiDict]:
     """The slug and query of one of our /p/<slug> or /p/<slug>/results URLs, else 404."""
     try:
         parts = urlsplit(url)
@@ -135,7 +140,7 @@ def _poll_url_parts(url: str) -> tuple[str, dict[str, str]]:
         abort(404, description="That URL is not a KissPoll poll or results page.")
     if parts.netloc != request.host:
         abort(404, description="That URL belongs to another site.")
-    return segments[1], dict(parse_qsl(parts.query))
+    return segments[1], MultiDict(parse_qsl(parts.query))  # .get: the first, as on /embed
 
 
 @bp.get("/oembed")
@@ -201,4 +206,5 @@ def share_links(poll: Poll, args) -> dict:
 
 
 def _bounded(limit: int | None, default: int) -> int:
-    return max(100, min(default, limit)) if limit else default
+    """The default size, or the consumer's maximum when that is smaller (oEmbed: never more)."""
+    return min(default, limit) if limit and limit > 0 else default

@@ -3,6 +3,7 @@ import logging
 import time
 
 from flask import Flask, abort, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
@@ -21,6 +22,10 @@ def error_response(status: int, code: str, message: str, headers: dict | None = 
     """One error, as JSON for API paths and as an HTML page for everything else."""
     if wants_json():
         response = jsonify(error=code, message=message)
+    elif request_ctx.url_adapter is None:
+        # The Host header could not even be matched (e.g. a DNS label over 63 characters):
+        # no URL can be built, so no page either.
+        return message, status, {**(headers or {}), "Content-Type": "text/plain; charset=utf-8"}
     else:
         response = render_template("errors/error.html", status=status, message=message)
     return response, status, headers or {}

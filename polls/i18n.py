@@ -13,7 +13,7 @@ DEFAULT_LANGUAGE = "en"
 
 
 def select_locale() -> str:
-    lang = request.args.get("lang", "")
+    lang = request.args.get("lang", "").strip().lower()  # as polls.widgets reads it
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 

@@ -24,6 +24,13 @@ def poll_or_404(slug: str) -> Poll:
     return poll
 
 
+def public_poll_id_or_404(slug: str) -> int:
+    """Only the id of the public poll ``slug`` (one light query); 404 like ``poll_or_404``."""
+    row = db.session.execute(select(Poll.id, Poll.status).where(Poll.slug == slug)).first()
+    _public_or_404(slug, row.status if row else None)
+    return row.id
+
+
 @dataclass(frozen=True)
 class BallotBox:
     """What casting a ballot needs of a poll, read in one light query (the JSON API's

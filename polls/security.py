@@ -44,6 +44,10 @@ def add_security_headers(response):
     )
     if frameable:
         response.headers.pop("X-Frame-Options", None)
+        if response.status_code >= 400:
+            # Error pages carry the site's chrome (a logged-in host's too), and frameable
+            # views never say Vary: Cookie (SessionInterface): no cache may keep them.
+            response.headers["Cache-Control"] = "no-store"
     else:
         response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"

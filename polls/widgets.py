@@ -44,6 +44,7 @@ MAX_ROUND = 999
 REFRESH_MIN, REFRESH_MAX = 5, 3600
 DEFAULT_ACCENT = "#c2185b"  # the light theme's own (polls.charts, static/css/widget.css)
 _HEX_COLOUR = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
+_WHOLE = re.compile(r"-?[0-9]{1,9}")
 _TRUE, _FALSE = ("1", "show", "yes", "true", "on"), ("0", "hide", "no", "false", "off")
 
 
@@ -88,13 +89,17 @@ def _choice(args: Mapping[str, str], name: str, choices: tuple[str, ...], defaul
     return value
 
 
-def _whole(args: Mapping[str, str], name: str, low: int, high: int, default: int | None) -> int | None:
+def _whole(args: Mapping[str, str], name: str, low: int, high: int, default: int | None,
+           clamp: bool = False) -> int | None:
     text = args.get(name, "").strip()
     if not text:
         return default
-    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+    number = int(text) if _WHOLE.fullmatch(text) else None
+    if number is not None and clamp:
+        return max(low, min(high, number))
+    if number is None or not low <= number <= high:
         raise InvalidOption(f"{name} must be a whole number from {low} to {high} (got {text[:40]!r})")
-    return int(text)
+    return number
 
 
 def _accent(args: Mapping[str, str]) -> str | None:
@@ -124,7 +129,7 @@ def widget_options(args: Mapping[str, str]) -> WidgetOptions:
         raise InvalidOption(f"refresh must be 0 (off) or {REFRESH_MIN} to {REFRESH_MAX} seconds")
     return WidgetOptions(
         view=_choice(args, "view", VIEWS, "board"),
-        top=_whole(args, "top", 1, MAX_TOP, WidgetOptions.top),
+        top=_whole(args, "top", 1, MAX_TOP, WidgetOptions.top, clamp=True),  # as the first widgets did
         round=_whole(args, "round", 1, MAX_ROUND, None),
         theme=_choice(args, "theme", THEMES, "auto"),
         accent=_accent(args),
@@ -245,7 +250,7 @@ class WidgetFastPath:
         answer = self._answers.get(key)
         if answer is not None and time.monotonic() - answer.entry.checked_at < self.config["WIDGET_FRESH_SECONDS"]:
             if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-            if if_none_match and parse_etags(if_none_match).contains(answer.etag):
+            if if_none_match and parse_etags(if_none_match).contains_weak(answer.etag):  # as Flask compares
                 start_response("304 Not Modified", answer.headers_304)
                 return []
             start_response(answer.status, answer.headers)

@@ -291,6 +291,23 @@ window.addEventListener("message", function (event) {
 </script>"""
 
 
+def test_embed_js_resizes_only_kisspoll_frames(context, live_server, blog_site, demo):
+    """An ad frame posting our message must not get embed.js to resize it."""
+    ad = ("<script>setInterval(function () { parent.postMessage({type: 'kisspoll:height', height: 4999}, '*') },"
+          " 50)</script>")
+    url = blog_site.publish(
+        "ads.html",
+        f'<script src="{live_server}/static/js/embed.js"></script><h1>Sponsored</h1>'
+        f'<iframe id="ad" width="300" height="150" srcdoc="{ad}"></iframe>'
+        f'<iframe id="widget" src="{live_server}/embed/{ALL_TIME}" title="Widget" width="480" height="200"'
+        f' style="border:0;width:100%"></iframe>')
+    page, watch = open_blog(context, url, live_server, blog_site)
+    assert_shows_the_all_time_winner(page.frame_locator("#widget"))
+    assert_sized_to_content(page, "#widget")
+    assert page.locator("#ad").evaluate("el => el.clientHeight") == 150
+    watch.assert_clean()
+
+
 def test_wordpress_embed_protocol_sizes_the_widget_without_embed_js(context, live_server, blog_site, demo):
     url = blog_site.publish(
         "wordpress.html",

@@ -24,7 +24,7 @@ def vote(client, poll, ranking, slug="test-poll"):
 # -- options ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("query", ["view=pie", "top=0", "top=51", "top=x", "round=0", "theme=blue",
+@pytest.mark.parametrize("query", ["view=pie", "top=x", "top=-", "round=0", "theme=blue",
                                    "accent=red", "accent=%2312345", "lang=fr", "inactive=maybe",
                                    "refresh=2", "refresh=-1"])
 def test_bad_options_get_a_400_page_that_says_what_to_fix(client, make_poll, query):
@@ -33,6 +33,13 @@ def test_bad_options_get_a_400_page_that_says_what_to_fix(client, make_poll, que
         response = client.get(f"{path}?{query}")
         assert response.status_code == 400
         assert query.split("=")[0] in response.get_data(as_text=True)
+
+
+def test_top_out_of_range_is_clamped_as_the_first_widgets_did():
+    from polls.widgets import widget_options
+    assert widget_options({"top": "0"}).top == 1
+    assert widget_options({"top": "100"}).top == 50
+    assert widget_options({"top": "-3"}).top == 1
 
 
 def test_equivalent_options_share_one_canonical_query():
@@ -76,6 +83,14 @@ def test_vote_link_opens_the_poll_in_a_new_tab_only_while_open(client, make_poll
     page = client.get("/embed/test-poll").get_data(as_text=True)
     assert '<a class="vote" href="/p/test-poll" target="_blank" rel="noopener">' in page
     assert 'class="vote"' not in client.get("/embed/closed-poll").get_data(as_text=True)
+
+
+def test_language_is_read_as_the_option_is_so_no_spelling_poisons_the_cache(client, make_poll):
+    make_poll()
+    for spelling in ("KO", " ko", "Ko"):
+        assert "전체 결과" in client.get(f"/embed/test-poll?lang={spelling}").get_data(as_text=True), spelling
+    assert "전체 결과" in client.get("/embed/test-poll?lang=ko").get_data(as_text=True)
+    assert "Leaderboard" not in client.get("/embed/test-poll.svg?lang=%20ko").get_data(as_text=True)
 
 
 def test_korean_widget(client, make_poll):
@@ -166,6 +181,29 @@ def test_copy_is_served_without_the_database_until_the_version_moves(two_process
         from polls.results import ballots_changed
         ballots_changed(poll_id)
     assert "New title" in reader.get("/embed/test-poll").get_data(as_text=True)
+
+
+def test_an_edit_landing_while_a_widget_renders_is_not_filed_under_its_version(app, client, make_poll,
+                                                                              monkeypatch):
+    from sqlalchemy import update
+    from polls import embed
+    from polls.results import ballots_changed, results_version
+    app.config.update(WIDGET_FRESH_SECONDS=0, WIDGET_MAX_AGE=3600)
+    poll = make_poll()
+    edits = []
+
+    def edit_then_read(poll_id):
+        if not edits:  # a host renames the poll just as the widget reads the version
+            with db.engine.begin() as connection:
+                connection.execute(update(Poll).values(title="Renamed poll"))
+            ballots_changed(poll_id)
+            edits.append(poll_id)
+        return results_version(poll_id)
+
+    monkeypatch.setattr(embed, "results_version", edit_then_read)
+    client.get("/embed/test-poll")
+    assert edits == [poll["id"]]
+    assert "Renamed poll" in client.get("/embed/test-poll").get_data(as_text=True)
 
 
 def test_a_hosts_edit_shows_in_kept_widgets(app, client, make_poll):
@@ -265,6 +303,8 @@ def test_oembed_respects_maxwidth_and_maxheight(client, make_poll):
                                                 "maxwidth": "300", "maxheight": "200"}).get_json()
     assert body["width"] == 300 and body["height"] == 200
     assert 'width="300" height="200"' in body["html"]
+    tiny = client.get("/oembed", query_string={"url": "http://localhost/p/test-poll", "maxwidth": "50"}).get_json()
+    assert tiny["width"] == 50  # oEmbed: never wider than maxwidth
 
 
 @pytest.mark.parametrize("query, status", [
@@ -277,6 +317,7 @@ def test_oembed_respects_maxwidth_and_maxheight(client, make_poll):
     ({"url": "http://localhost/p/test-poll", "format": "xml"}, 501),
     ({"url": "http://[::1/p/test-poll"}, 404),
     ({"url": "http://localhost/p/test-poll", "maxwidth": "abc"}, 200),
+    ({"url": "http://localhost/p/test-poll?view=pie&view=bars"}, 400),  # the first wins, as on /embed
 ])
 def test_oembed_bad_requests_are_json_errors(client, make_poll, query, status):
     make_poll()
@@ -401,11 +442,16 @@ def test_fast_path_answers_exactly_as_flask_did(app, client, kept, monkeypatch):
     assert calls == []
 
 
-def test_fast_path_keeps_hosts_schemes_and_encodings_apart(client, kept):
-    evil = client.get("/embed/test-poll", headers={"Host": "evil.example"})
-    assert evil.status_code == 200
+def test_fast_path_keeps_hosts_schemes_and_encodings_apart(client, kept, monkeypatch):
+    from polls import embed
+    renders = []
+    real = embed._render
+    monkeypatch.setattr(embed, "_render", lambda *args: renders.append(args) or real(*args))
+    assert client.get("/embed/test-poll", headers={"Host": "evil.example"}).status_code == 200
     mine = client.get("/embed/test-poll")
-    assert "evil.example" not in mine.get_data(as_text=True)
+    assert len(renders) == 2  # one copy per host, never evil.example's for localhost
+    client.get("/embed/test-poll")
+    assert len(renders) == 2
     packed = client.get("/embed/test-poll", headers={"Accept-Encoding": "gzip"})
     assert packed.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in mine.headers
     secure = client.get("/embed/test-poll", base_url="https://localhost")
@@ -418,6 +464,24 @@ def test_fast_path_never_answers_for_other_routes_or_methods(client, kept):
     assert client.get("/embed/missing").status_code == 404
     assert client.get("/embed/missing").status_code == 404  # errors are never kept
     assert client.get("/embed/test-poll?view=pie").status_code == 400
+
+
+def test_fast_path_compares_etags_weakly_as_flask_does(client, kept):
+    etag = client.get("/embed/test-poll").headers["ETag"]
+    client.get("/embed/test-poll")  # now kept by the fast path
+    assert client.get("/embed/test-poll", headers={"If-None-Match": f"W/{etag}"}).status_code == 304
+
+
+def test_gzip_refused_with_q_0_is_not_sent(client, make_poll):
+    make_poll()
+    response = client.get("/embed/test-poll", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in response.headers
+
+
+def test_frameable_error_pages_are_never_cached(client, make_poll):
+    make_poll(slug="draft-poll", status="draft")
+    for path in ("/embed/draft-poll.svg", "/embed/draft-poll?view=pie", "/oembed"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
 
 
 def test_widget_never_varies_by_cookie_even_for_a_logged_in_host(client, make_poll):

@@ -5,6 +5,11 @@
   "use strict";
   if (window.kissPollEmbed) return;
   window.kissPollEmbed = true;
+  // Only widget frames of the site this script came from: other frames (ads...) may
+  // post the same message, and must not resize themselves through us.
+  var script = document.currentScript;
+  var widgets = (script ? new URL(script.src, location.href).origin : location.origin) + "/embed/";
+  function isWidget(frame) { return (frame.src || "").indexOf(widgets) === 0; }
   window.addEventListener("message", function (event) {
     var data = event.data;
     if (!data || data.type !== "kisspoll:height") return;
@@ -13,7 +18,7 @@
     // A sandboxed widget's origin is opaque ("null"): find its iframe by window instead.
     var frames = document.getElementsByTagName("iframe");
     for (var i = 0; i < frames.length; i++) {
-      if (frames[i].contentWindow === event.source) {
+      if (frames[i].contentWindow === event.source && isWidget(frames[i])) {
         frames[i].height = String(height);
         frames[i].style.height = height + "px";
       }
@@ -22,6 +27,6 @@
   // Widgets that loaded before this script told nobody their height: ask them again.
   var frames = document.getElementsByTagName("iframe");
   for (var i = 0; i < frames.length; i++) {
-    if (frames[i].contentWindow) frames[i].contentWindow.postMessage({ type: "kisspoll:ask-height" }, "*");
+    if (frames[i].contentWindow && isWidget(frames[i])) frames[i].contentWindow.postMessage({ type: "kisspoll:ask-height" }, "*");
   }
 })();

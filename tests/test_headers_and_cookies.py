@@ -222,3 +222,10 @@ class TestBehindOneTrustedProxy:
     def test_forwarded_http_keeps_cookies_plain(self, client, make_poll):
         responses = fan_and_host_visit(client, make_poll(), headers={"X-Forwarded-Proto": "http"})
         assert_cookie_flags(cookies_set_by(responses), secure=False)
+
+
+@pytest.mark.parametrize("path", ["/", "/p/test-poll", "/embed/test-poll", "/api/v1/polls/test-poll"])
+def test_a_host_header_that_cannot_be_routed_is_a_400_not_a_500(client, make_poll, path):
+    make_poll()
+    response = client.get(path, headers={"Host": "x" * 64})  # a DNS label is at most 63 characters
+    assert response.status_code == 400

@@ -388,8 +388,18 @@ class BoardRow:
     place_y: float
 
 
+class _Chart:
+    """What every chart's template may use besides its geometry."""
+
+    font_family = FONT_FAMILY
+
+    @staticmethod
+    def plain(text: Any) -> str:
+        return plain(text)
+
+
 @dataclass(frozen=True)
-class BoardChart:
+class BoardChart(_Chart):
     """The leaderboard: ``rows`` (top N), a header naming the value column, a footer."""
 
     width: int
@@ -409,11 +419,6 @@ class BoardChart:
     value_x: float  # right edge (text-anchor end)
     body_height: float = 0  # the height without the footer (which the widget page does without)
     rules: str = ""  # path of the header's rule and the lines between rows
-    font_family: str = FONT_FAMILY
-
-    @staticmethod
-    def plain(text: Any) -> str:
-        return plain(text)
 
     @property
     def leaders(self) -> tuple[BoardRow, ...]:
@@ -521,7 +526,7 @@ class Threshold:
 
 
 @dataclass(frozen=True)
-class BarsChart:
+class BarsChart(_Chart):
     """One round of the count (or, for methods without rounds, the leaderboard's scores)."""
 
     width: int
@@ -541,11 +546,6 @@ class BarsChart:
     empty: bool
     left: float
     right: float
-    font_family: str = FONT_FAMILY
-
-    @staticmethod
-    def plain(text: Any) -> str:
-        return plain(text)
 
     @property
     def value_boxes(self) -> str:
@@ -831,7 +831,7 @@ class Transfer:
 
 
 @dataclass(frozen=True)
-class FlowChart:
+class FlowChart(_Chart):
     """Rounds going down, one row of blocks each; bands carry the ballots to the next row.
 
     ``bands``, ``rounds`` and ``legend`` describe every shape; the template draws the
@@ -864,11 +864,6 @@ class FlowChart:
     block_stroke: float = 1  # the blocks' height in grid units: the width their lines are stroked
     keep_opacity: float = KEEP_OPACITY
     move_opacity: float = MOVE_OPACITY
-    font_family: str = FONT_FAMILY
-
-    @staticmethod
-    def plain(text: Any) -> str:
-        return plain(text)
 
     @staticmethod
     def num(value: float) -> str:
@@ -1243,7 +1238,7 @@ def _transitions(round_: Mapping, number_: int, here_values: dict[str, Decimal],
 
 
 @dataclass(frozen=True)
-class BadgeChart:
+class BadgeChart(_Chart):
     """The current leader (or winner once the poll is closed) in a 320 x 56 badge."""
 
     width: int
@@ -1260,11 +1255,6 @@ class BadgeChart:
     icon_y: float
     text_x: float
     right: float
-    font_family: str = FONT_FAMILY
-
-    @staticmethod
-    def plain(text: Any) -> str:
-        return plain(text)
 
 
 BADGE_WIDTH, BADGE_HEIGHT = VIEWBOX_WIDTH, 56

@@ -13,7 +13,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import force_locale
-
 from werkzeug.datastructures import MultiDict
 
 from polls import charts
@@ -75,8 +74,7 @@ def _render(slug: str, options: WidgetOptions, kind: str) -> RenderedWidget:
     rounds = len(results["rounds"]) if options.view == "bars" else 0
     body = render_template(
         "embed/widget.html", poll=poll, results=results, options=options, closed=closed,
-        method_names=METHOD_NAMES,
-        accent_style=accent_style, svg=f"embed/svg/{options.view}.svg",
+        method_names=METHOD_NAMES, accent_style=accent_style, svg=f"embed/svg/{options.view}.svg",
         round_links=[(n, with_round(options, n).query()) for n in range(1, rounds + 1)], **context)
     return RenderedWidget(body.encode(), "text/html", poll.id, version,
                           (csp_hash(accent_style),) if accent_style else ())
@@ -88,8 +86,8 @@ def _serve(slug: str, kind: str):
     key = (kind, slug, options, request.host, request.scheme)
     config = current_app.config
     cache = current_app.extensions[CACHE]
-    entry = cache.get(key, fresh_seconds=config["WIDGET_FRESH_SECONDS"],
-                             max_age=config["WIDGET_MAX_AGE"], current_version=results_version)
+    entry = cache.get(key, fresh_seconds=config["WIDGET_FRESH_SECONDS"], max_age=config["WIDGET_MAX_AGE"],
+                      current_version=results_version)
     if entry is None:
         with force_locale(options.lang):  # the option as parsed, whatever its spelling
             entry = cache.put(key, _render(slug, options, kind))

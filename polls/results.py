@@ -418,20 +418,17 @@ def poll_results(poll: Poll) -> dict:
     """The poll's results (see ``compute_results``), from the cache when the
     ballots, rules and status have not changed since they were last counted.
     Treat the returned dict as read-only."""
+    # Version first, ballots after: see the module docstring.
+    version = results_version(poll.id)
     client = redis_store.client
-    if client is None:
+    if version is None or client is None:
         return compute_results(poll)
+    key = RESULT_KEY.format(poll_id=poll.id, version=version, fingerprint=results_fingerprint(poll))
     try:
-        _flush_pending(client)
-        # Version first, ballots after: see the module docstring.
-        version = _current_version(client, poll.id)
-        key = RESULT_KEY.format(poll_id=poll.id, version=version,
-                                fingerprint=results_fingerprint(poll))
         cached = client.get(key)
     except redis.RedisError as error:
         redis_health.failed(error)
         return compute_results(poll)
-    redis_health.ok()
     if cached is not None:
         try:
             return json.loads(cached)

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from polls.config import Config
+from polls.widgets import WidgetFastPath
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -28,8 +29,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     _settle_secret_key(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
-    from polls.widgets import WidgetFastPath
-
     app.wsgi_app = WidgetFastPath(app.wsgi_app, app.config)  # inside ProxyFix: sees the real host
     if app.config["TRUSTED_PROXY_HOPS"]:
         hops = app.config["TRUSTED_PROXY_HOPS"]

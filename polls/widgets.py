@@ -173,21 +173,43 @@ class RenderedWidget:
         self.checked_at = self.rendered_at
 
 
+class _Bounded:
+    """At most ``size`` values by key, shared by threads; the oldest put (or, with
+    ``touch``, the least recently read) goes first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, *, touch: bool):
+        if not touch:
+            return self._values.get(key)  # one dict lookup: the fast path's hot line
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
+    def put(self, key, value):
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+
 class WidgetCache:
     """Rendered widgets of this process, at most ``size`` (least recently used go first)."""
 
     def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self._entries: OrderedDict[tuple, RenderedWidget] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries = _Bounded(size)
 
     def get(self, key: tuple, *, fresh_seconds: float, max_age: float,
             current_version: Callable[[int], str | None]) -> RenderedWidget | None:
         """The kept copy if it is still current, else None (render it again)."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
+        entry = self._entries.get(key, touch=True)
         if entry is None:
             return None
         now = time.monotonic()
@@ -201,12 +223,7 @@ class WidgetCache:
         return entry
 
     def put(self, key: tuple, entry: RenderedWidget) -> RenderedWidget:
-        with self._lock:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return entry
+        return self._entries.put(key, entry)
 
 
 # -- the fast path -----------------------------------------------------------------
@@ -235,9 +252,7 @@ class WidgetFastPath:
         self.wsgi_app = wsgi_app
         self.config = config  # read per request: WIDGET_FRESH_SECONDS may change at run time
         self.prefix = prefix
-        self.size = size
-        self._answers: OrderedDict[tuple, _Answer] = OrderedDict()
-        self._lock = threading.Lock()
+        self._answers = _Bounded(size)
 
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
@@ -247,7 +262,7 @@ class WidgetFastPath:
         # carry absolute URLs, Accept-Encoding because gzip is chosen by it.
         key = (environ["PATH_INFO"], environ.get("QUERY_STRING", ""), environ.get("HTTP_HOST", ""),
                environ.get("wsgi.url_scheme", ""), environ.get("HTTP_ACCEPT_ENCODING", ""))
-        answer = self._answers.get(key)
+        answer = self._answers.get(key, touch=False)
         if answer is not None and time.monotonic() - answer.entry.checked_at < self.config["WIDGET_FRESH_SECONDS"]:
             if_none_match = environ.get("HTTP_IF_NONE_MATCH")
             if if_none_match and parse_etags(if_none_match).contains_weak(answer.etag):  # as Flask compares
@@ -271,14 +286,8 @@ class WidgetFastPath:
             names = {name.lower() for name, _ in headers}
             etag = next((value for name, value in headers if name.lower() == "etag"), "")
             if "set-cookie" not in names and etag:
-                self._remember(key, _Answer(
+                self._answers.put(key, _Answer(
                     entry, status, list(headers), body, etag.strip('"'),
                     [(n, v) for n, v in headers if n.lower() not in _NOT_IN_304]))
         return result
-
-    def _remember(self, key: tuple, answer: _Answer) -> None:
-        with self._lock:
-            self._answers[key] = answer
-            while len(self._answers) > self.size:
-                self._answers.popitem(last=False)
 

@@ -9,24 +9,26 @@
   // post the same message, and must not resize themselves through us.
   var script = document.currentScript;
   var widgets = (script ? new URL(script.src, location.href).origin : location.origin) + "/embed/";
-  function isWidget(frame) { return (frame.src || "").indexOf(widgets) === 0; }
+  function widgetFrames() {
+    return Array.prototype.filter.call(document.getElementsByTagName("iframe"), function (frame) {
+      return (frame.src || "").indexOf(widgets) === 0;
+    });
+  }
   window.addEventListener("message", function (event) {
     var data = event.data;
     if (!data || data.type !== "kisspoll:height") return;
     var height = parseInt(data.height, 10);
     if (!(height > 0 && height < 5000)) return;
     // A sandboxed widget's origin is opaque ("null"): find its iframe by window instead.
-    var frames = document.getElementsByTagName("iframe");
-    for (var i = 0; i < frames.length; i++) {
-      if (frames[i].contentWindow === event.source && isWidget(frames[i])) {
-        frames[i].height = String(height);
-        frames[i].style.height = height + "px";
+    widgetFrames().forEach(function (frame) {
+      if (frame.contentWindow === event.source) {
+        frame.height = String(height);
+        frame.style.height = height + "px";
       }
-    }
+    });
   });
   // Widgets that loaded before this script told nobody their height: ask them again.
-  var frames = document.getElementsByTagName("iframe");
-  for (var i = 0; i < frames.length; i++) {
-    if (frames[i].contentWindow && isWidget(frames[i])) frames[i].contentWindow.postMessage({ type: "kisspoll:ask-height" }, "*");
-  }
+  widgetFrames().forEach(function (frame) {
+    if (frame.contentWindow) frame.contentWindow.postMessage({ type: "kisspoll:ask-height" }, "*");
+  });
 })();

@@ -5,20 +5,21 @@
   "use strict";
   var match = /[#&?]secret=([A-Za-z0-9]+)/.exec(location.hash);
   var secret = match && match[1];
+  var page = location.href.split("#")[0];  // this widget's URL (round links load a new page)
   var lastHeight = 0;
 
   function postHeight(again) {
     var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
     if ((height === lastHeight && again !== true) || window.parent === window) return;
     lastHeight = height;
-    window.parent.postMessage({ type: "kisspoll:height", height: height, src: location.href.split("#")[0] }, "*");
+    window.parent.postMessage({ type: "kisspoll:height", height: height, src: page }, "*");
     if (secret) window.parent.postMessage({ message: "height", value: height, secret: secret }, "*");
   }
 
   function refresh() {
     // "no-cache" revalidates the copy in the browser's cache (If-None-Match): a 304
     // costs the server almost nothing and hands back the same page.
-    fetch(location.href.split("#")[0], { cache: "no-cache", credentials: "omit" })
+    fetch(page, { cache: "no-cache", credentials: "omit" })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (text) {
         if (!text) return;

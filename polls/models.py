@@ -10,7 +10,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from polls.extensions import db
 
-POLL_STATUSES = ("draft", "open", "closed")
+# The life of a poll: a draft only its host sees, fans suggesting scenes, voting ("open"), closed.
+POLL_STATUSES = ("draft", "nominations", "open", "closed")
+# Who sees the standings: everyone at any time, everyone once voting closes, only the host.
+RESULTS_VISIBILITY = ("live", "closed", "hidden")
 RANKING_SEPARATOR = ","
 
 
@@ -38,12 +41,24 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def voting_open(status: str, closes_at: datetime | None) -> bool:
+    """A poll takes ballots while open and before its closing time, even before the
+    scheduler has marked it closed."""
+    return status == "open" and (closes_at is None or utcnow() < closes_at)
+
+
+def results_public(visibility: str, status: str) -> bool:
+    return visibility == "live" or (visibility == "closed" and status == "closed")
+
+
 class Host(UserMixin, db.Model):
     """A blog owner who runs polls."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
+    # An IANA zone name: the desk shows and reads scheduled times in it (they are stored in UTC).
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     polls: Mapped[list["Poll"]] = relationship(back_populates="host")
@@ -74,16 +89,36 @@ class Poll(db.Model):
     max_ranks: Mapped[int | None]
     # Closed list: only fans holding one of the host's single-use invite codes may vote.
     invite_only: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # Scheduled changes (naive UTC): voting opens at opens_at, closes at closes_at.
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    results_visibility: Mapped[str] = mapped_column(String(12), default="live", server_default="live")
+    # A category ("Best first kiss") is a poll of its own under its parent, counted on its
+    # own; the parent holds the poll's life and the fan fills every category in one visit.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("poll.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     host: Mapped[Host] = relationship(back_populates="polls")
     candidates: Mapped[list["Candidate"]] = relationship(
         back_populates="poll", order_by="Candidate.position", cascade="all, delete-orphan"
     )
+    parent: Mapped["Poll | None"] = relationship(back_populates="categories", remote_side=[id])
+    categories: Mapped[list["Poll"]] = relationship(back_populates="parent", order_by="Poll.position")
 
     @property
     def is_open(self) -> bool:
-        return self.status == "open"
+        """Taking ballots: open, and its closing time (if any) not yet passed."""
+        return voting_open(self.status, self.closes_at)
+
+    @property
+    def takes_nominations(self) -> bool:
+        return self.status == "nominations"
+
+    @property
+    def results_public(self) -> bool:
+        """Whether fans may see the standings now (the host always may)."""
+        return results_public(self.results_visibility, self.status)
 
     @property
     def rank_limit(self) -> int:
@@ -111,6 +146,8 @@ class Candidate(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     video_url: Mapped[str] = mapped_column(String(500), default="")
     video_start: Mapped[int] = mapped_column(default=0)
+    # Shown as a link only: the server never fetches it (no SSRF) and pages load nothing from it.
+    image_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     spoiler: Mapped[bool] = mapped_column(default=False)
 
     poll: Mapped[Poll] = relationship(back_populates="candidates")
@@ -132,8 +169,41 @@ class Candidate(db.Model):
             "video_url": self.video_url or None,
             "video_start": self.video_start,
             "clip_url": self.clip_url or None,
+            "image_url": self.image_url or None,
             "spoiler": self.spoiler,
         }
+
+
+NOMINATION_STATUSES = ("pending", "accepted", "declined", "merged")
+
+
+class Nomination(db.Model):
+    """A fan's "you forgot this kiss!": a scene suggested while nominations are open.
+
+    One per browser per poll (unique voter hash), as with ballots.  The host
+    accepts it into the candidates, declines it, or merges it into another
+    suggestion of the same scene (``merged_into``).
+    """
+
+    __table_args__ = (UniqueConstraint("poll_id", "voter_hash", name="uq_nomination_poll_voter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id"), index=True)
+    drama: Mapped[str] = mapped_column(String(200))
+    episode: Mapped[str] = mapped_column(String(40), default="")
+    scene: Mapped[str] = mapped_column(String(200), default="")
+    why: Mapped[str] = mapped_column(Text, default="")
+    voter_hash: Mapped[str] = mapped_column(String(64))
+    address_hash: Mapped[str | None] = mapped_column(String(32))
+    network_hash: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("nomination.id", ondelete="SET NULL"))
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidate.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+
+    merged_into: Mapped["Nomination | None"] = relationship(remote_side=[id])
+    candidate: Mapped[Candidate | None] = relationship()
 
 
 class Ballot(db.Model):

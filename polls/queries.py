@@ -6,7 +6,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from polls.extensions import db
-from polls.models import Ballot, Candidate, Poll, Quarantine, rank_limit
+from polls.models import Ballot, Candidate, Poll, Quarantine, rank_limit, voting_open
 
 
 def _public_or_404(slug: str, status: str | None) -> None:
@@ -46,7 +46,7 @@ class BallotBox:
 
 # Built once: the hot path then skips building (and cache-keying) a new statement per ballot.
 _BALLOT_BOX = (
-    select(Poll.id, Poll.status, Poll.invite_only, Poll.max_ranks, Candidate.id)
+    select(Poll.id, Poll.status, Poll.invite_only, Poll.max_ranks, Poll.closes_at, Candidate.id)
     .outerjoin(Candidate, Candidate.poll_id == Poll.id)
     .where(Poll.slug == bindparam("slug"))
 )
@@ -56,9 +56,9 @@ def ballot_box_or_404(slug: str) -> BallotBox:
     """The public poll ``slug`` as a BallotBox; 404 like ``poll_or_404``."""
     rows = db.session.execute(_BALLOT_BOX, {"slug": slug}).all()
     _public_or_404(slug, rows[0].status if rows else None)
-    poll_id, status, invite_only, max_ranks, _ = rows[0]
-    ids = frozenset(row[4] for row in rows if row[4] is not None)
-    return BallotBox(poll_id, slug, status == "open", invite_only, rank_limit(max_ranks, len(ids)), ids)
+    poll_id, status, invite_only, max_ranks, closes_at, _ = rows[0]
+    ids = frozenset(row[5] for row in rows if row[5] is not None)
+    return BallotBox(poll_id, slug, voting_open(status, closes_at), invite_only, rank_limit(max_ranks, len(ids)), ids)
 
 
 def public_polls(status: str, limit: int = 50) -> list[Poll]:

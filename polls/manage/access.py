@@ -1,0 +1,60 @@
+"""Lookups and helpers shared by the desk's views."""
+from urllib.parse import urlsplit
+
+from flask import abort, redirect, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from polls.extensions import db
+from polls.forms import RESERVED_SLUGS, slugify
+from polls.models import Ballot, Candidate, Poll
+
+MAX_DB_ID = 2**63 - 1
+
+
+def owned_poll_or_404(slug: str) -> Poll:
+    """The current host's poll with this slug; 404 if missing *or* someone else's."""
+    poll = db.session.scalar(select(Poll).where(Poll.slug == slug, Poll.host_id == current_user.id))
+    if poll is None:
+        abort(404, description="You have no poll with that address.")
+    return poll
+
+
+def owned_candidate_or_404(poll: Poll, cid: int) -> Candidate:
+    candidate = db.session.get(Candidate, cid) if cid <= MAX_DB_ID else None
+    if candidate is None or candidate.poll_id != poll.id:
+        abort(404, description="That scene is not in this poll.")
+    return candidate
+
+
+def ballot_count(poll: Poll) -> int:
+    return db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll.id)) or 0
+
+
+def unique_slug(title: str, year: int | None) -> str:
+    """A free slug made from the title (or 'poll-YEAR' when the title has no Latin letters)."""
+    base = slugify(title)
+    if len(base) < 3 or base in RESERVED_SLUGS:
+        base = f"poll-{year}" if year else "poll"
+    taken = set(db.session.scalars(select(Poll.slug).where(Poll.slug.startswith(base))))
+    slug, n = base, 2
+    while slug in taken or slug in RESERVED_SLUGS:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def safe_next(target: str | None) -> str | None:
+    """A local path to go back to after login, never another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. an unbalanced "[" read as an IPv6 host
+        return None
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def see_other(endpoint: str, **values):
+    return redirect(url_for(endpoint, **values), code=303)
+
+

@@ -1,28 +1,45 @@
 """JSON API v1: poll description, ballot casting, results."""
 from flask import Blueprint, jsonify, request, url_for
+from sqlalchemy import select
 
 from polls.ballots import BallotRejected, cast_ballot
 from polls.errors import error_response
+from polls.extensions import db
 from polls.friction import HONEYPOT_FIELD
 from polls.limits import ballot_limit
-from polls.queries import ballot_box_or_404, poll_or_404
+from polls.models import Poll
+from polls.queries import ballot_box_or_404, may_see_results, poll_or_404
 from polls.results import poll_results
 from polls.voters import current_voter_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def poll_json(poll) -> dict:
-    return {
+def _utc(moment) -> str | None:
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
+
+
+def poll_json(poll: Poll) -> dict:
+    """The poll as the API describes it; a poll with categories lists each as a poll of its own."""
+    described = {
         "slug": poll.slug,
         "title": poll.title,
         "year": poll.year,
         "description": poll.description,
         "status": poll.status,
+        "accepting_ballots": poll.is_open,
+        "opens_at": _utc(poll.opens_at),
+        "closes_at": _utc(poll.closes_at),
+        "results_visibility": poll.results_visibility,
         "method": poll.method,
         "max_ranks": poll.rank_limit,
         "candidates": [candidate.as_json() for candidate in poll.candidates],
     }
+    if poll.parent is not None:
+        described["parent"] = poll.parent.slug
+    else:
+        described["categories"] = [poll_json(category) for category in poll.categories]
+    return described
 
 
 def read_json_body():
@@ -38,6 +55,13 @@ def poll_detail(slug: str):
     return jsonify(poll_json(poll_or_404(slug)))
 
 
+def _refuse_category_parent(poll) -> None:
+    categories = list(db.session.scalars(select(Poll.slug).where(Poll.parent_id == poll.id).order_by(Poll.position)))
+    if categories:
+        raise BallotRejected(422, "has_categories", "This poll has categories: send each category's ranking to "
+                             "/api/v1/polls/<category>/ballots, with <category> one of: " + ", ".join(categories))
+
+
 @bp.post("/polls/<slug>/ballots")
 @ballot_limit
 def cast(slug: str):
@@ -48,6 +72,8 @@ def cast(slug: str):
             raise BallotRejected(
                 400, "invalid_json", 'Send a JSON object like {"ranking": [3, 1, 2]}.'
             )
+        if not poll.candidate_ids:
+            _refuse_category_parent(poll)
         ballot = cast_ballot(poll, body["ranking"], current_voter_token(),
                              invite=body.get("invite"), honeypot=body.get(HONEYPOT_FIELD))
     except BallotRejected as rejected:
@@ -66,5 +92,10 @@ def cast(slug: str):
 @bp.get("/polls/<slug>/results")
 def results(slug: str):
     poll = poll_or_404(slug)
+    if not may_see_results(poll):
+        return error_response(403, "results_hidden", "The host has not made these results public yet.")
+    if poll.categories:
+        return jsonify({"slug": poll.slug, "status": poll.status, "categories": [
+            {"slug": box.slug, "title": box.title, **poll_results(box)} for box in poll.categories]})
     # method and seats are the ones the count used (a fallback if the stored rules cannot be).
     return jsonify({"slug": poll.slug, "status": poll.status, **poll_results(poll)})

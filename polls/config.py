@@ -30,6 +30,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
     REDIS_URL = os.environ.get("REDIS_URL") or None
     TRUSTED_PROXY_HOPS = _env_int("TRUSTED_PROXY_HOPS", 0)
+    # Whether anyone may make a host account at /manage/signup (else only `flask polls create-host`).
+    # Closed by default in production: a stranger's polls would show on the site-wide pages.
+    SIGNUP_OPEN = (os.environ.get("SIGNUP_OPEN", "").strip().lower() or ("0" if PRODUCTION else "1")) not in (
+        "0", "false", "no")
 
     # Rate limits (Flask-Limiter syntax). Generous enough for a household,
     # dorm or office sharing one address; tight enough to slow a script.
@@ -38,7 +42,14 @@ class Config:
     RATELIMIT_BALLOT = os.environ.get("RATELIMIT_BALLOT", "30 per minute; 300 per hour")
     RATELIMIT_BALLOT_ADDRESS = os.environ.get("RATELIMIT_BALLOT_ADDRESS", "60 per minute; 600 per hour")
     RATELIMIT_BALLOT_POLL = os.environ.get("RATELIMIT_BALLOT_POLL", "6000 per minute")
+    # Fans' scene suggestions, the same three ways (one per browser is the database's rule anyway).
+    RATELIMIT_NOMINATION = os.environ.get("RATELIMIT_NOMINATION", "10 per minute; 50 per hour")
+    RATELIMIT_NOMINATION_ADDRESS = os.environ.get("RATELIMIT_NOMINATION_ADDRESS", "20 per minute; 100 per hour")
+    RATELIMIT_NOMINATION_POLL = os.environ.get("RATELIMIT_NOMINATION_POLL", "600 per minute")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute; 50 per hour")
+    # Failed logins naming one account, from any address (and wrong current passwords on its account page).
+    RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "10 per hour")
+    RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "5 per hour")
     RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
@@ -56,9 +67,14 @@ class Config:
     # the poll changed, and the longest it keeps one at all (see polls.widgets).
     WIDGET_FRESH_SECONDS = _env_int("WIDGET_FRESH_SECONDS", 2)
     WIDGET_MAX_AGE = _env_int("WIDGET_MAX_AGE", 60)
+    # How often each process looks for polls whose scheduled opening or closing time
+    # has come (ballots stop at the closing time itself whatever this says).
+    SCHEDULE_CHECK_SECONDS = _env_int("SCHEDULE_CHECK_SECONDS", 5)
 
     WTF_CSRF_TIME_LIMIT = None  # a fan may read the clips for hours before voting
     MAX_CONTENT_LENGTH = 64 * 1024
+    # The desk's ballot import alone takes bigger bodies: a fan meeting's paper ballots.
+    BALLOT_IMPORT_MAX_BYTES = _env_int("BALLOT_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1" if PRODUCTION else "") == "1"

@@ -61,6 +61,13 @@ def _render(slug: str, options: WidgetOptions, kind: str) -> RenderedWidget:
     # between is then filed under a version it has already moved past (polls.results).
     version = results_version(public_poll_id_or_404(slug))
     poll = poll_or_404(slug)
+    if poll.categories:
+        abort(404, description="This poll has categories; each has its own widget: "
+              + ", ".join(f"/embed/{category.slug}" for category in poll.categories))
+    if not poll.results_public:
+        # Not the host's own view either: a widget is for the blog's readers.
+        abort(403, description="The host shows these results when voting closes."
+              if poll.results_visibility == "closed" else "The host will announce these results.")
     results = poll_results(poll)
     closed = poll.status == "closed"
     chart = chart_for(options, results, closed)

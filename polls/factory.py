@@ -46,15 +46,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(root / "translations"))
     babel.init_app(app, locale_selector=select_locale)
 
-    from polls import api, cli, embed, errors, forms, health, manage, public, security, voters
+    from polls import api, cli, embed, errors, forms, health, lifecycle, manage, public, security, timezones, voters
+    from polls import nominate
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(nominate.bp)
     app.after_request(voters.send_new_voter_cookie)
     app.add_template_filter(forms.format_start_time, "start_time")
+    app.add_template_filter(timezones.format_local, "local_time")
+    lifecycle.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     cli.init_app(app)

@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 
 from flask import abort
+from flask_login import current_user
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
@@ -22,6 +23,11 @@ def poll_or_404(slug: str) -> Poll:
     ).unique().first()
     _public_or_404(slug, poll.status if poll else None)
     return poll
+
+
+def may_see_results(poll: Poll) -> bool:
+    """Fans see the standings when the host's visibility setting says so; the host always."""
+    return poll.results_public or (current_user.is_authenticated and current_user.id == poll.host_id)
 
 
 def public_poll_id_or_404(slug: str) -> int:
@@ -64,17 +70,10 @@ def ballot_box_or_404(slug: str) -> BallotBox:
 def public_polls(status: str, limit: int = 50) -> list[Poll]:
     return list(
         db.session.scalars(
-            select(Poll).where(Poll.status == status).order_by(Poll.created_at.desc()).limit(limit)
+            select(Poll).where(Poll.status == status, Poll.parent_id.is_(None))
+            .order_by(Poll.created_at.desc()).limit(limit)
         )
     )
-
-
-def polls_of_year(year: int) -> list[Poll]:
-    """The year's public polls, closed (final) ones first."""
-    polls = db.session.scalars(
-        select(Poll).where(Poll.year == year, Poll.status != "draft").order_by(Poll.created_at)
-    )
-    return sorted(polls, key=lambda poll: poll.status != "closed")
 
 
 def quarantines_with_counts(poll: Poll, *, active_only: bool = False) -> list[tuple[Quarantine, int]]:

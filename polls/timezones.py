@@ -40,3 +40,9 @@ def to_utc(local: datetime | None, name: str | None) -> datetime | None:
     if local is None:
         return None
     return local.replace(tzinfo=zone(name), fold=0).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def format_local(moment: datetime | None, name: str | None = DEFAULT_ZONE) -> str:
+    """'2026-12-31 23:59 KST' for a stored (naive UTC) time shown in zone ``name``."""
+    local = to_local(moment, name)
+    return local.strftime("%Y-%m-%d %H:%M %Z") if local else ""

@@ -8,7 +8,7 @@ from contextlib import ExitStack
 
 import pytest
 import redis
-from helpers import app_on
+from helpers import OTHER, OWNER, PASSWORD, app_on, logged_in
 from services import ServiceUnavailable, postgres_database, postgres_server, redis_server
 
 from polls.extensions import db
@@ -89,3 +89,15 @@ def make_poll(app, make_host):
             db.session.commit()
             return {"id": poll.id, "slug": slug, "ids": [c.id for c in poll.candidates], "host_id": host_id}
     return make
+
+
+@pytest.fixture
+def owner(app, make_host):
+    make_host(email=OWNER, password=PASSWORD)
+    return logged_in(app, OWNER)
+
+
+@pytest.fixture
+def other(app, make_host):
+    make_host(email=OTHER, password=PASSWORD)
+    return logged_in(app, OTHER)

@@ -4,8 +4,11 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import select
+
 from polls.extensions import db
 from polls.factory import create_app
+from polls.models import Ballot, Candidate, Host, Poll
 
 
 def csrf_token_from(html: str) -> str:
@@ -57,3 +60,65 @@ def app_on(database_uri: str, redis_url: str, **config) -> Iterator:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+# --- the host's desk -------------------------------------------------------------
+
+OWNER = "owner@example.com"
+OTHER = "other@example.com"
+PASSWORD = "correct horse battery"
+
+
+def token(client, path="/manage/") -> str:
+    """A CSRF token for this client's session, read from a page it can see."""
+    page = client.get(path)
+    return csrf_token_from(page.get_data(as_text=True))
+
+
+def logged_in(app, email=OWNER):
+    client = app.test_client()
+    response = login(client, email=email, password=PASSWORD)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return client
+
+
+def snapshot(app) -> dict:
+    """Everything a manage route could change, as plain values."""
+    with app.app_context():
+        def rows(model):
+            return sorted(
+                tuple(getattr(obj, col.key) for col in model.__table__.columns)
+                for obj in db.session.scalars(select(model))
+            )
+        return {model.__name__: rows(model) for model in (Host, Poll, Candidate, Ballot)}
+
+
+def get_poll(app, slug) -> Poll | None:
+    with app.app_context():
+        poll = db.session.scalar(select(Poll).where(Poll.slug == slug))
+        if poll is not None:
+            poll.candidates  # noqa: B018 - load before the session closes
+            db.session.expunge_all()
+        return poll
+
+
+def add_ballot(app, slug, voter="v1"):
+    with app.app_context():
+        poll = db.session.scalar(select(Poll).where(Poll.slug == slug))
+        ranking = ",".join(str(c.id) for c in poll.candidates)
+        db.session.add(Ballot(poll_id=poll.id, voter_hash=voter, ranking=ranking, receipt=f"r-{voter}"))
+        db.session.commit()
+
+
+def scene(title="Wall kiss", **extra):
+    data = {"title": title, "drama": "Healer", "couple": "Jung-hoo & Young-shin", "episode": "8",
+            "nickname": "the rooftop", "description": "A short description.", "video_url": "",
+            "video_start": ""}
+    data.update(extra)
+    return data
+
+
+def with_token(client, data=None):
+    data = dict(data or {})
+    data["csrf_token"] = token(client)
+    return data

@@ -138,7 +138,7 @@ def test_host_builds_and_opens_a_poll_then_a_fan_votes(app, live_server, browser
         add.get_by_role("button", name="Add scene").click()
         page.get_by_text(f"{title}").first.wait_for()
     page.get_by_role("button", name="Open voting").click()
-    page.get_by_text("open", exact=True).first.wait_for()
+    page.locator(".flash", has_text="Voting is open.").wait_for()
     shot(page, "desk")
     slug = page.url.rstrip("/").rsplit("/", 1)[-1]
 

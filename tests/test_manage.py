@@ -5,84 +5,13 @@ import re
 import pytest
 from sqlalchemy import select
 
-from helpers import csrf_token_from, login, open_page, post_ballot
+from helpers import (
+    OTHER, OWNER, PASSWORD, add_ballot, csrf_token_from, get_poll, login, open_page, post_ballot, scene,
+    snapshot, token, with_token,
+)
 from polls.extensions import db
 from polls.forms import format_start_time, parse_start_time, slugify
-from polls.models import Ballot, Candidate, Host, Poll
-
-OWNER = "owner@example.com"
-OTHER = "other@example.com"
-PASSWORD = "correct horse battery"
-
-
-# --- helpers -------------------------------------------------------------------
-
-
-def token(client, path="/manage/") -> str:
-    """A CSRF token for this client's session, read from a page it can see."""
-    page = client.get(path)
-    return csrf_token_from(page.get_data(as_text=True))
-
-
-def logged_in(app, email=OWNER):
-    client = app.test_client()
-    response = login(client, email=email, password=PASSWORD)
-    assert response.status_code == 303, response.get_data(as_text=True)
-    return client
-
-
-def snapshot(app) -> dict:
-    """Everything a manage route could change, as plain values."""
-    with app.app_context():
-        def rows(model):
-            return sorted(
-                tuple(getattr(obj, col.key) for col in model.__table__.columns)
-                for obj in db.session.scalars(select(model))
-            )
-        return {model.__name__: rows(model) for model in (Host, Poll, Candidate, Ballot)}
-
-
-def get_poll(app, slug) -> Poll | None:
-    with app.app_context():
-        poll = db.session.scalar(select(Poll).where(Poll.slug == slug))
-        if poll is not None:
-            poll.candidates  # noqa: B018 - load before the session closes
-            db.session.expunge_all()
-        return poll
-
-
-def add_ballot(app, slug, voter="v1"):
-    with app.app_context():
-        poll = db.session.scalar(select(Poll).where(Poll.slug == slug))
-        ranking = ",".join(str(c.id) for c in poll.candidates)
-        db.session.add(Ballot(poll_id=poll.id, voter_hash=voter, ranking=ranking, receipt=f"r-{voter}"))
-        db.session.commit()
-
-
-def scene(title="Wall kiss", **extra):
-    data = {"title": title, "drama": "Healer", "couple": "Jung-hoo & Young-shin", "episode": "8",
-            "nickname": "the rooftop", "description": "A short description.", "video_url": "",
-            "video_start": ""}
-    data.update(extra)
-    return data
-
-
-@pytest.fixture
-def owner(app, make_host):
-    make_host(email=OWNER, password=PASSWORD)
-    return logged_in(app, OWNER)
-
-
-@pytest.fixture
-def other(app, make_host):
-    make_host(email=OTHER, password=PASSWORD)
-    return logged_in(app, OTHER)
-
-
-def with_token(client, data=None):
-    data = dict(data or {})
-    data["csrf_token"] = token(client)
-    return data
+from polls.models import Host
 
 
 # --- create-host CLI -------------------------------------------------------------
@@ -286,7 +215,7 @@ def test_open_needs_two_candidates(app, owner):
         before = snapshot(app)
         response = owner.post("/manage/polls/tiny/status", data=with_token(owner, {"action": "open"}), follow_redirects=True)
         assert response.status_code == 200
-        assert "Add at least 2 scenes before opening the poll." in response.get_data(as_text=True)
+        assert "Add at least 2 scenes to the poll before voting opens." in response.get_data(as_text=True)
         assert snapshot(app) == before
         assert get_poll(app, "tiny").status == "draft"
         owner.post("/manage/polls/tiny/candidates", data=with_token(owner, scene(f"Scene {count}")))
@@ -305,7 +234,7 @@ def test_wrong_transitions_and_unknown_actions_change_nothing(app, owner, make_h
     for action in ("close", "reopen"):
         response = owner.post("/manage/polls/drafty/status", data=with_token(owner, {"action": action}),
                               follow_redirects=True)
-        assert "so it cannot be" in response.get_data(as_text=True)
+        assert "so it cannot do that now" in response.get_data(as_text=True)
     for action in ("delete", "", "open; drop table poll"):
         response = owner.post("/manage/polls/drafty/status", data=with_token(owner, {"action": action}))
         assert response.status_code == 400

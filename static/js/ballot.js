@@ -5,51 +5,64 @@
   var form = document.getElementById("ballot");
   if (!form) return;
   var errorBox = document.getElementById("ballot-error");
-  var max = parseInt(form.dataset.max, 10);
-  var cards = Array.prototype.slice.call(form.querySelectorAll(".candidate"));
 
   function selectOf(card) { return card.querySelector("select"); }
-
-  function ranked() {
-    return cards
-      .filter(function (card) { return selectOf(card).value !== ""; })
-      .sort(function (a, b) { return selectOf(a).value - selectOf(b).value; });
-  }
 
   function showError(message) {
     errorBox.textContent = message;
     errorBox.hidden = !message;
   }
 
-  function refresh() {
-    cards.forEach(function (card) { card.classList.toggle("ranked", selectOf(card).value !== ""); });
-  }
+  // One ranked list: the whole form, or each category's fieldset of a category poll.
+  function rankingBox(box) {
+    var max = parseInt(box.dataset.max, 10);
+    var cards = Array.prototype.slice.call(box.querySelectorAll(".candidate"));
 
-  // Renumber 1..n in the current order so tapping never leaves gaps.
-  function renumber(order) {
-    cards.forEach(function (card) { selectOf(card).value = ""; });
-    order.forEach(function (card, i) { selectOf(card).value = String(i + 1); });
-    refresh();
-  }
+    function ranked() {
+      return cards
+        .filter(function (card) { return selectOf(card).value !== ""; })
+        .sort(function (a, b) { return selectOf(a).value - selectOf(b).value; });
+    }
 
-  cards.forEach(function (card) {
-    card.addEventListener("click", function (event) {
-      if (event.target.closest("select, a, label, button")) return;
-      var order = ranked();
-      var at = order.indexOf(card);
-      if (at >= 0) {
-        order.splice(at, 1);
-      } else if (order.length >= max) {
-        showError("You can rank at most " + max + " scenes. Tap a ranked scene to remove it.");
-        return;
-      } else {
-        order.push(card);
-      }
-      showError("");
-      renumber(order);
+    function refresh() {
+      cards.forEach(function (card) { card.classList.toggle("ranked", selectOf(card).value !== ""); });
+    }
+
+    // Renumber 1..n in the current order so tapping never leaves gaps.
+    function renumber(order) {
+      cards.forEach(function (card) { selectOf(card).value = ""; });
+      order.forEach(function (card, i) { selectOf(card).value = String(i + 1); });
+      refresh();
+    }
+
+    cards.forEach(function (card) {
+      card.addEventListener("click", function (event) {
+        if (event.target.closest("select, a, label, button")) return;
+        var order = ranked();
+        var at = order.indexOf(card);
+        if (at >= 0) {
+          order.splice(at, 1);
+        } else if (order.length >= max) {
+          showError("You can rank at most " + max + " scenes. Tap a ranked scene to remove it.");
+          return;
+        } else {
+          order.push(card);
+        }
+        showError("");
+        renumber(order);
+      });
+      selectOf(card).addEventListener("change", refresh);
     });
-    selectOf(card).addEventListener("change", refresh);
-  });
+    return ranked;
+  }
+
+  var boxes = form.querySelectorAll(".ballot-box");
+  if (boxes.length) {
+    // A category poll: one ranking per category, cast together by the form itself.
+    Array.prototype.forEach.call(boxes, rankingBox);
+    return;
+  }
+  var ranked = rankingBox(form);
 
   // The ranking, plus the invite code (closed-list polls) and the honeypot as the form has them.
   function ballotBody(order) {

@@ -1,4 +1,5 @@
 """Database models (SQLAlchemy 2 typed mappings)."""
+import hashlib
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -68,6 +69,11 @@ class Host(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        """The login session's id: "<id>:<fingerprint of the password hash>", so a new
+        password (set_password salts afresh) ends every session made before it."""
+        return f"{self.id}:{hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]}"
 
 
 class Poll(db.Model):

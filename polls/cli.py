@@ -11,6 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from polls.extensions import db
+from polls.forms.accounts import MIN_PASSWORD_LENGTH
 from polls.models import Host, Poll
 
 polls_cli = AppGroup("polls", help="KissPoll administration.")
@@ -40,8 +41,8 @@ def create_host(email: str, password: str) -> None:
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise click.ClickException(f"{email!r} is not an email address")
-    if len(password) < 8:
-        raise click.ClickException("the password must have at least 8 characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     host = db.session.scalar(select(Host).where(Host.email == email))
     created = host is None
     if created:
@@ -58,10 +59,7 @@ def tally(slug: str) -> None:
     """Count a poll's ballots and print the report as JSON."""
     from polls.results import poll_results
 
-    poll = db.session.scalar(select(Poll).where(Poll.slug == slug))
-    if poll is None:
-        raise click.ClickException(f"no poll with slug {slug!r}")
-    click.echo(json.dumps(poll_results(poll), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(poll_results(_poll_or_fail(slug)), indent=2, ensure_ascii=False))
 
 
 # Rejected rows listed before the summary line; the rest are only counted.
@@ -74,6 +72,9 @@ def _poll_or_fail(slug: str) -> Poll:
     poll = find_poll(slug)
     if poll is None:
         raise click.ClickException(f"no poll with slug {slug!r}")
+    if poll.categories:  # its ballots are its categories'
+        slugs = ", ".join(category.slug for category in poll.categories)
+        raise click.ClickException(f"{slug!r} is counted by category; use a category's slug: {slugs}")
     return poll
 
 

@@ -5,6 +5,8 @@ Export writes anonymised ballots: one row per distinct ranking with its count
 that ``python -m polls.tally`` on the file counts what the results page
 counts.  Import reads the same format (paper ballots from a fan meeting,
 benchmarks) and stores each counted ballot as its own row, all or nothing.
+The results themselves go out as the engine's JSON report (``engine_report``)
+and as a spreadsheet of the leaderboard (``results_csv``).
 
 Plain functions on a Poll inside an app context; ``polls.cli`` and a
 download route are thin layers over them.
@@ -22,14 +24,15 @@ from contextlib import contextmanager
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import IO, Any
 
 from sqlalchemy import Connection, select
 
 from polls.extensions import db
 from polls.models import RANKING_SEPARATOR, Ballot, Poll, utcnow
-from polls.results import ballot_profile, ballots_changed, poll_rules
-from polls.tally import Rules
+from polls.results import ROUND_METHODS, ballot_profile, ballots_changed, poll_rules
+from polls.tally import Rules, tabulate
 from polls.tally.ballots import OVERVOTE, iter_ballot_rows
 from polls.voters import voter_hash
 
@@ -109,21 +112,124 @@ def tally_command(poll: Poll) -> tuple[list[str], dict[str, Any] | None]:
     options = [] if rules.method == "irv" else ["--method", rules.method]
     if rules.seats != 1:
         options += ["--seats", str(rules.seats)]
-    changed = {f.name: getattr(rules, f.name) for f in dataclasses.fields(Rules)
-               if f.name not in ("method", "seats", "excluded", "undeclaredWriteInCandidate")
-               and getattr(rules, f.name) != f.default}
-    if not changed and not rules.excluded and rules.undeclaredWriteInCandidate is None:
+    if not _rule_changes(rules) and not rules.excluded and rules.undeclaredWriteInCandidate is None:
         return options, None
+    return options, rules_config(poll, rules)
+
+
+def _rule_changes(rules: Rules) -> dict[str, Any]:
+    """The rules that differ from the engine's defaults, besides the method, the
+    seats and the candidates'."""
+    return {f.name: getattr(rules, f.name) for f in dataclasses.fields(Rules)
+            if f.name not in ("method", "seats", "excluded", "undeclaredWriteInCandidate")
+            and getattr(rules, f.name) != f.default}
+
+
+def rules_config(poll: Poll, rules: Rules | None = None) -> dict[str, Any]:
+    """The poll's count (under ``rules``, by default ``poll_rules(poll)``) as a
+    rules file for ``--rules``, RCTab's shape, whether or not the count needs one;
+    ``tally_command``'s ``--method``/``--seats`` still pick the method."""
+    rules = rules or poll_rules(poll)
     # A rules file leaves KissPoll's no-votes rule off unless it says otherwise,
     # and RCTab wants the seed of a seeded tie-break spelled out.
-    changed["noWinnerWithoutVotes"] = rules.noWinnerWithoutVotes
-    changed["randomSeed"] = rules.randomSeed
-    config = {
+    changed = {**_rule_changes(rules), "noWinnerWithoutVotes": rules.noWinnerWithoutVotes,
+               "randomSeed": rules.randomSeed}
+    return {
         "rules": changed,
         "candidates": [{"name": c.title, "excluded": c.title in rules.excluded} for c in poll.candidates],
         "undeclaredWriteInCandidate": rules.undeclaredWriteInCandidate,
     }
-    return options, config
+
+
+# --- results -----------------------------------------------------------------
+
+def engine_report(poll: Poll) -> dict[str, Any]:
+    """The counting engine's report on the poll's counted ballots under its rules:
+    the object ``python -m polls.tally --json`` prints for the export with
+    ``tally_command``'s options (``winners``, ``ranking``, RCTab's ``results``
+    rounds, ``summary``, ``tieBreaks``, the method's own tables).
+
+    Raises ValueError when the engine cannot count the poll (it has no scenes).
+    """
+    return tabulate(ballot_profile(poll), [c.title for c in poll.candidates], poll_rules(poll))
+
+
+# Spreadsheets run a cell starting with one of these as a formula ("CSV injection"),
+# and titles are the host's and fans' text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """``cell`` as a spreadsheet shows it as text: a leading apostrophe before a formula start."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def _round_columns(rounds: list[dict]) -> dict[str, tuple[str, int | None, int | None]]:
+    """Per scene: votes in the last round it was counted in, the round it was
+    elected in, the round it was eliminated in."""
+    votes: dict[str, str] = {}
+    elected: dict[str, int] = {}
+    eliminated: dict[str, int] = {}
+    for entry in rounds:
+        votes.update(entry["tally"])
+        for outcome in entry["tallyResults"]:
+            if "elected" in outcome:
+                elected.setdefault(outcome["elected"], entry["round"])
+            else:
+                eliminated.setdefault(outcome["eliminated"], entry["round"])
+    return {title: (votes[title], elected.get(title), eliminated.get(title)) for title in votes}
+
+
+def _head_to_head_wins(pairwise: dict[str, dict[str, str]]) -> dict[str, int]:
+    return {a: sum(Decimal(votes) > Decimal(pairwise[b][a]) for b, votes in row.items())
+            for a, row in pairwise.items()}
+
+
+def results_rows(poll: Poll, results: dict) -> Iterator[list[str]]:
+    """The leaderboard of ``results`` (``poll_results(poll)``) as spreadsheet rows.
+
+    A header, then one row per place: place, scene, drama, couple, episode,
+    whether it won, first choices, then what the method decides by (instant
+    runoff and STV: final-round votes and the round it was elected or
+    eliminated in; Schulze and ranked pairs: head-to-head wins; Borda and
+    plurality: the score), then the method and the ballots counted, the same
+    on every row so that the table sorts and filters without losing them.
+    Numbers are plain digits; text cells are made spreadsheet-safe.
+    """
+    by_id = {c.id: c for c in poll.candidates}
+    winners = set(results["winners"])
+    method = results["method"]
+    header = ["Place", "Scene", "Drama", "Couple", "Episode", "Winner", "First choices"]
+    if method in ROUND_METHODS:
+        header += ["Final-round votes", "Elected in round", "Eliminated in round"]
+        rounds = _round_columns(results["rounds"])
+    elif "scores" in results:
+        header.append("Score")
+    else:
+        header.append("Head-to-head wins")
+        wins = _head_to_head_wins(results.get("pairwise") or {})
+    yield header + ["Counted by", "Ballots counted"]
+    for entry in results["leaderboard"]:
+        scene, title = by_id[entry["id"]], entry["title"]
+        row = [str(entry["place"]), title, scene.drama, scene.couple, scene.episode,
+               "yes" if title in winners else "", str(entry["first_choices"])]
+        if method in ROUND_METHODS:
+            votes, elected, eliminated = rounds.get(title, ("0", None, None))
+            row += [votes, str(elected or ""), str(eliminated or "")]
+        elif "scores" in results:
+            row.append(str(entry["score"] or 0))
+        else:
+            row.append(str(wins.get(title, 0)))
+        yield [spreadsheet_safe(cell) for cell in row] + [results["method_name"], str(results["total_ballots"])]
+
+
+def results_csv(poll: Poll, results: dict) -> str:
+    """``results_rows`` as CSV text for Excel and other spreadsheets: it starts with
+    a UTF-8 byte order mark, without which Excel reads Korean titles as mojibake."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    csv.writer(buffer, lineterminator="\r\n").writerows(results_rows(poll, results))
+    return buffer.getvalue()
 
 
 # --- import ------------------------------------------------------------------
@@ -182,8 +288,10 @@ def _ranking_checker(poll: Poll):
     return check
 
 
-def check_ballots_file(poll: Poll, source: str | os.PathLike | IO[str]) -> _Checked:
-    """Read and check every row of ``source`` against ``poll``, writing nothing.
+def check_ballots_file(poll: Poll, source: str | os.PathLike | IO[str], *,
+                       max_ballots: int = MAX_IMPORT_BALLOTS) -> _Checked:
+    """Read and check every row of ``source`` against ``poll``, writing nothing;
+    a row taking the total past ``max_ballots`` is rejected.
 
     Raises ValueError (naming the file and line) for a file that is not a
     counting CSV, OSError for one that cannot be read.
@@ -208,8 +316,8 @@ def check_ballots_file(poll: Poll, source: str | os.PathLike | IO[str]) -> _Chec
                 verdict = (position, None)
             verdicts[cells] = verdict
         position, why = verdict
-        if why is None and total + count > MAX_IMPORT_BALLOTS:
-            why = f"a count of {count:,} takes the import past {MAX_IMPORT_BALLOTS:,} ballots"
+        if why is None and total + count > max_ballots:
+            why = f"a count of {count:,} takes the import past {max_ballots:,} ballots"
         if why is not None:
             checked.rejected.append((line, why))
         elif count:
@@ -219,8 +327,9 @@ def check_ballots_file(poll: Poll, source: str | os.PathLike | IO[str]) -> _Chec
     return checked
 
 
-def import_ballots(poll: Poll, source: str | os.PathLike | IO[str], *, batch_size: int = IMPORT_BATCH) -> int:
-    """Store the ballots in ``source`` for ``poll``; return how many.
+def import_ballots(poll: Poll, source: str | os.PathLike | IO[str], *, batch_size: int = IMPORT_BATCH,
+                   max_ballots: int = MAX_IMPORT_BALLOTS) -> int:
+    """Store the ballots in ``source`` for ``poll``; return how many (at most ``max_ballots``).
 
     All or nothing: every row is checked first, and if any is rejected
     ImportRejected lists them (line, reason) and nothing is written; the
@@ -228,7 +337,7 @@ def import_ballots(poll: Poll, source: str | os.PathLike | IO[str], *, batch_siz
     ballots.  Each gets a voter hash no browser can have (an HMAC of
     ``import:<uuid4>:<n>``) and a random receipt.
     """
-    checked = check_ballots_file(poll, source)
+    checked = check_ballots_file(poll, source, max_ballots=max_ballots)
     if checked.rejected:
         raise ImportRejected(checked.rejected, checked.rows)
     run = f"import:{uuid.uuid4()}:"

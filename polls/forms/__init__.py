@@ -16,6 +16,7 @@ from polls.ballots import BallotRejected
 from polls.extensions import db
 from polls.friction import HONEYPOT_FIELD
 from polls.integrity import BURST_KINDS, MAX_INVITES_AT_ONCE, parse_minute
+from polls.lifecycle import TRANSITIONS, ballot_boxes
 from polls.models import Candidate, Poll
 from polls.results import METHOD_NAMES, rule_override, set_rule_override
 from polls.tally import RESERVED_NAMES, Rules
@@ -26,16 +27,18 @@ FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 
 def ballot_form_for(poll: Poll) -> FlaskForm:
-    """The no-JavaScript ballot: one rank select per scene (blank means unranked)."""
+    """The no-JavaScript ballot: one rank select per scene (blank means unranked), for
+    the poll's scenes or, in a poll with categories, every category's."""
 
     class BallotForm(FlaskForm):
         pass
 
-    choices = [SelectChoice(NOT_RANKED, "—")] + [
-        SelectChoice(str(n), f"#{n}") for n in range(1, poll.rank_limit + 1)
-    ]
-    for candidate in poll.candidates:
-        setattr(BallotForm, f"rank_{candidate.id}", SelectField(candidate.title, choices=choices, default=NOT_RANKED))
+    for box in ballot_boxes(poll):
+        choices = [SelectChoice(NOT_RANKED, "—")] + [
+            SelectChoice(str(n), f"#{n}") for n in range(1, box.rank_limit + 1)
+        ]
+        for candidate in box.candidates:
+            setattr(BallotForm, f"rank_{candidate.id}", SelectField(candidate.title, choices=choices, default=NOT_RANKED))
     if poll.invite_only:
         BallotForm.invite = StringField("Invite code", filters=[clean_line], validators=[Length(max=64)])
     setattr(BallotForm, HONEYPOT_FIELD, StringField("Leave this field empty"))
@@ -161,14 +164,9 @@ def web_url(form, field) -> None:
         raise ValidationError("Use a web link starting with https:// (or http://).")
 
 
-class PollSettingsForm(FlaskForm):
-    """What a host may change on a poll at any time."""
+class CountingForm(FlaskForm):
+    """How a poll's (or a category's) ballots are counted; shared by polls and categories."""
 
-    title = StringField("Title", filters=[clean_line], validators=[DataRequired(), Length(max=200)])
-    year = IntegerField(
-        "Year", validators=[Optional(), NumberRange(min=FIRST_YEAR, max=LAST_YEAR, message=f"Pick a year from {FIRST_YEAR} to {LAST_YEAR}.")]
-    )
-    description = TextAreaField("Description", filters=[clean_text], validators=[Length(max=5000)])
     max_ranks = IntegerField(
         "Most scenes a fan may rank",
         validators=[Optional(), NumberRange(min=1, max=1000, message="Use a number from 1 to 1000, or leave it blank.")],
@@ -200,13 +198,8 @@ class PollSettingsForm(FlaskForm):
                     "A tie left to you shows on the results page until you pick another rule.",
     )
 
-    invite_only = BooleanField(
-        "Closed list: only fans with one of my invite codes can vote",
-        description="For fan-club or newsletter votes. Make the codes on the poll's invite page.",
-    )
-
     @classmethod
-    def for_poll(cls, poll: Poll) -> "PollSettingsForm":
+    def for_poll(cls, poll: Poll):
         """The form filled in from the poll, for editing."""
         return cls(formdata=None, obj=poll, tiebreak=rule_override(poll, "tiebreakMode", Rules.tiebreakMode))
 
@@ -216,13 +209,47 @@ class PollSettingsForm(FlaskForm):
 
     def fill(self, poll: Poll) -> None:
         poll.title = self.title.data
-        poll.year = self.year.data
-        poll.description = self.description.data or ""
         poll.max_ranks = self.max_ranks.data
         poll.method = self.method.data
         poll.seats = self.seats.data or 1
-        poll.invite_only = bool(self.invite_only.data)
         set_rule_override(poll, "tiebreakMode", self.tiebreak.data)
+
+
+class CategoryForm(CountingForm):
+    """A category of a poll ("Best first kiss"): its name and how it is counted."""
+
+    title = StringField("Category name", filters=[clean_line], validators=[DataRequired(), Length(max=200)],
+                        description="e.g. Korean, Taiwanese, or Best first kiss.")
+
+
+RESULTS_VISIBILITY_CHOICES = [
+    SelectChoice("live", "Live: fans see the standings while they vote"),
+    SelectChoice("closed", "After closing: standings appear when voting closes"),
+    SelectChoice("hidden", "Hidden: only I see them (I announce the winner myself)"),
+]
+
+
+class PollSettingsForm(CountingForm):
+    """What a host may change on a poll at any time."""
+
+    title = StringField("Title", filters=[clean_line], validators=[DataRequired(), Length(max=200)])
+    year = IntegerField(
+        "Year", validators=[Optional(), NumberRange(min=FIRST_YEAR, max=LAST_YEAR, message=f"Pick a year from {FIRST_YEAR} to {LAST_YEAR}.")]
+    )
+    description = TextAreaField("Description", filters=[clean_text], validators=[Length(max=5000)])
+    results_visibility = SelectField("Who sees the results", choices=RESULTS_VISIBILITY_CHOICES, default="live")
+
+    invite_only = BooleanField(
+        "Closed list: only fans with one of my invite codes can vote",
+        description="For fan-club or newsletter votes. Make the codes on the poll's invite page.",
+    )
+
+    def fill(self, poll: Poll) -> None:
+        super().fill(poll)
+        poll.year = self.year.data
+        poll.description = self.description.data or ""
+        poll.results_visibility = self.results_visibility.data
+        poll.invite_only = bool(self.invite_only.data)
 
 
 class PollForm(PollSettingsForm):
@@ -265,6 +292,10 @@ class CandidateForm(FlaskForm):
         description="Optional https:// link to the clip.",
     )
     video_start = StartTimeField("Clip starts at", description="Seconds (360) or minutes:seconds (6:00).")
+    image_url = StringField(
+        "Picture link", filters=[clean_text], validators=[Optional(), Length(max=500), web_url],
+        description="Optional https:// link to a still of the scene; fans see it as a link.",
+    )
     spoiler = BooleanField("Spoiler (gives away the plot)")
 
     def __init__(self, *args, poll: Poll | None = None, candidate: Candidate | None = None, **kwargs):
@@ -286,7 +317,7 @@ class CandidateForm(FlaskForm):
             raise ValidationError(f"This poll already has a scene called “{field.data}”.")
 
     def fill(self, candidate: Candidate) -> None:
-        for name in ("title", "drama", "couple", "episode", "nickname", "description", "video_url"):
+        for name in ("title", "drama", "couple", "episode", "nickname", "description", "video_url", "image_url"):
             setattr(candidate, name, self[name].data or "")
         candidate.video_start = self.video_start.data or 0
         candidate.spoiler = bool(self.spoiler.data)
@@ -295,7 +326,7 @@ class CandidateForm(FlaskForm):
 class StatusForm(FlaskForm):
     """Open, close or reopen a poll (the action comes from the button pressed)."""
 
-    action = HiddenField(validators=[AnyOf(("open", "close", "reopen"), message="Unknown action.")])
+    action = HiddenField(validators=[AnyOf(tuple(TRANSITIONS), message="Unknown action.")])
 
 
 class ConfirmForm(FlaskForm):

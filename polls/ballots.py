@@ -101,14 +101,18 @@ def ranked_candidates(poll: Poll, ballot: Ballot) -> list:
     return [by_id[cid] for cid in ballot.ranking.split(RANKING_SEPARATOR) if cid in by_id]
 
 
-def _refuse_bot(poll: Poll) -> BallotRejected:
-    """Record a honeypot hit for the integrity report; the refusal to raise."""
-    db.session.add(BotHit(poll_id=poll.id, kind="honeypot", address_hash=address_key(),
-                          network_hash=network_key()))
+def record_bot_hit(poll: Poll, kind: str) -> None:
+    """Keep a honeypot hit for the integrity report (best effort: a busy database loses it)."""
+    db.session.add(BotHit(poll_id=poll.id, kind=kind, address_hash=address_key(), network_hash=network_key()))
     try:
         db.session.commit()
     except OperationalError:
         db.session.rollback()
+
+
+def _refuse_bot(poll: Poll) -> BallotRejected:
+    """Record a honeypot hit for the integrity report; the refusal to raise."""
+    record_bot_hit(poll, "honeypot")
     return BallotRejected(400, "rejected", "This ballot could not be accepted. "
                           "If you filled in the field marked 'leave empty', clear it and try again.")
 

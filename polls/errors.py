@@ -48,7 +48,7 @@ def handle_csrf_error(exc: CSRFError):
     )
 
 
-def _seconds_until_reset() -> int:
+def retry_after_seconds() -> int:
     """When the breached limit lets the client in again (asked of the limiter only on a 429,
     so ordinary responses cost no extra round trip to Redis for rate-limit headers)."""
     try:
@@ -60,7 +60,7 @@ def _seconds_until_reset() -> int:
 
 def handle_rate_limited(exc: RateLimitExceeded):
     return error_response(429, "too_many_requests", exc.description,
-                          {"Retry-After": str(_seconds_until_reset())})
+                          {"Retry-After": str(retry_after_seconds())})
 
 
 def handle_untrusted_host(exc: SecurityError):

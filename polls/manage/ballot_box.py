@@ -69,10 +69,18 @@ def release(slug: str, qid: int):
     return see_other("manage.integrity", slug=poll.slug)
 
 
+def closed_list_or_404(slug: str) -> Poll:
+    """The poll whose invite codes these are: a category has none (closed lists are whole polls)."""
+    poll = owned_poll_or_404(slug)
+    if poll.parent_id is not None:
+        abort(404, description="A category has no invite codes of its own; closed lists are whole polls.")
+    return poll
+
+
 @bp.route("/polls/<slug>/invites", methods=["GET", "POST"])
 @login_required
 def invites(slug: str):
-    poll = owned_poll_or_404(slug)
+    poll = closed_list_or_404(slug)
     form = InviteForm()
     new_codes: list[str] = []
     status = 200
@@ -89,7 +97,7 @@ def invites(slug: str):
 @bp.get("/polls/<slug>/invites.csv")
 @login_required
 def invites_csv(slug: str):
-    poll = owned_poll_or_404(slug)
+    poll = closed_list_or_404(slug)
     rows = ["code,used"] + [f"{c.code},{'yes' if c.used_at else 'no'}" for c in invite_codes(poll)]
     return Response("\r\n".join(rows) + "\r\n", mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{poll.slug}-invites.csv"'})

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, g, jsonify, redirect, request, url_for
 from flask_limiter import RateLimitExceeded
 
 from polls.api import read_json_body
-from polls.errors import error_response, retry_after_seconds, handle_rate_limited, wants_json
+from polls.errors import error_response, handle_rate_limited, retry_after_seconds, wants_json
 from polls.forms import ballot_form_for
 from polls.forms.nominations import NominationForm
 from polls.friction import HONEYPOT_FIELD

@@ -71,6 +71,10 @@ class Config:
     # has come (ballots stop at the closing time itself whatever this says).
     SCHEDULE_CHECK_SECONDS = _env_int("SCHEDULE_CHECK_SECONDS", 5)
 
+    # Werkzeug's default, slow on purpose (not an environment setting: the tests alone, which
+    # make hundreds of hosts, use a quick one).
+    PASSWORD_HASH_METHOD = "scrypt"
+
     WTF_CSRF_TIME_LIMIT = None  # a fan may read the clips for hours before voting
     MAX_CONTENT_LENGTH = 64 * 1024
     # The desk's ballot import alone takes bigger bodies: a fan meeting's paper ballots.

@@ -3,6 +3,7 @@ import hashlib
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import DDL, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy import false as sa_false
@@ -65,7 +66,7 @@ class Host(UserMixin, db.Model):
     polls: Mapped[list["Poll"]] = relationship(back_populates="host")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -50,6 +50,8 @@ def app_on(database_uri: str, redis_url: str, **config) -> Iterator:
         "SQLALCHEMY_DATABASE_URI": database_uri,
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url,
+        # A few hundred hosts per run: a fast hash (production keeps scrypt; tests/test_accounts checks it).
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         **config,
     })
     with app.app_context():

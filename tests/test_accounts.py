@@ -373,3 +373,16 @@ def test_nav_for_a_visitor(client):
     nav = html[html.index("<nav>"):html.index("</nav>")]
     assert 'href="/manage/login">Log in<' in nav and 'href="/manage/signup">Sign up<' in nav
     assert "Account" not in nav and "Log out" not in nav
+
+
+def test_real_hosts_get_scrypt_hashes(tmp_path, redis_url):
+    """The tests' quick hash is theirs alone: the app as configured hashes with scrypt."""
+    from polls.factory import create_app
+    from polls.models import Host
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'h.db'}", "SECRET_KEY": "x",
+                      "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url})
+    with app.app_context():
+        host = Host(email="real@example.com")
+        host.set_password(PASSWORD)
+        assert host.password_hash.startswith("scrypt:") and host.check_password(PASSWORD)

@@ -5,12 +5,13 @@ count, results page, widget and exports, and its parent's life (see
 ``polls.lifecycle.sync_categories``).  A poll with categories keeps no
 scenes of its own; its page asks the fan for one ranking per category.
 """
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, update
 
 from polls.extensions import db
 from polls.forms import slugify
 from polls.lifecycle import sync_categories
-from polls.models import AuditEntry, Ballot, BotHit, InviteCode, Nomination, Poll
+from polls.models import AuditEntry, BotHit, InviteCode, Nomination, Poll
+from polls.queries import ballot_count, free_slug
 
 MAX_CATEGORIES = 20
 SLUG_MAX = Poll.__table__.c.slug.type.length
@@ -22,18 +23,9 @@ class CategoryRefused(Exception):
     """The category cannot be added or removed; the message says why, for the host."""
 
 
-def has_ballots(poll: Poll) -> bool:
-    return db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll.id)) > 0
-
-
-def _free_slug(base: str) -> str:
-    """``base``, or ``base-2``, ``base-3``...: the first not taken, never longer than a slug may be."""
-    base = base[:SLUG_MAX - 3].rstrip("-")  # room for "-NN" (at most MAX_CATEGORIES + 1)
-    taken = set(db.session.scalars(select(Poll.slug).where(Poll.slug.startswith(base))))
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+def _category_slug(base: str) -> str:
+    """A free slug from ``base``, never longer than a slug may be."""
+    return free_slug(base[:SLUG_MAX - 3].rstrip("-"))  # room for "-NN" (at most MAX_CATEGORIES + 1)
 
 
 def _refuse_unless_editable(poll: Poll) -> None:
@@ -56,10 +48,10 @@ def add_category(poll: Poll, title: str) -> Poll:
         raise CategoryRefused(f"A poll can have at most {MAX_CATEGORIES} categories.")
     if any(c.title.casefold() == title.casefold() for c in poll.categories):
         raise CategoryRefused(f"This poll already has a category called “{title}”.")
-    if has_ballots(poll):
+    if ballot_count(poll):
         raise CategoryRefused("Fans have already voted in this poll, so it cannot be split into categories.")
     base = f"{poll.slug}-{slugify(title, 30) or 'category'}"
-    category = Poll(title=title, slug=_free_slug(base), method=poll.method, seats=poll.seats, rules=poll.rules,
+    category = Poll(title=title, slug=_category_slug(base), method=poll.method, seats=poll.seats, rules=poll.rules,
                     max_ranks=poll.max_ranks, position=max((c.position for c in poll.categories), default=-1) + 1)
     if not poll.categories:
         category.candidates = list(poll.candidates)
@@ -76,7 +68,7 @@ def remove_category(category: Poll) -> None:
     only this category's ballot box kept (bot hits, its audit) goes with it.
     """
     _refuse_unless_editable(category.parent)
-    if has_ballots(category):
+    if ballot_count(category):
         raise CategoryRefused("Fans have already voted in this category, so it cannot be removed.")
     scene_ids = [c.id for c in category.candidates]
     if scene_ids:

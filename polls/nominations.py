@@ -21,12 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from polls.ballots import BUSY_RETRY_AFTER, BallotRejected, record_bot_hit
-from polls.categories import has_ballots
 from polls.extensions import db
 from polls.forms import clean_line, clean_text
 from polls.friction import honeypot_filled
 from polls.lifecycle import ballot_boxes
 from polls.models import Candidate, Nomination, Poll, utcnow
+from polls.queries import ballot_count
 from polls.tally import RESERVED_NAMES
 from polls.voters import address_key, network_key, voter_hash
 
@@ -268,7 +268,7 @@ def accept(nomination: Nomination, target: Poll, title: str | None = None) -> Ca
         raise DecisionRefused("Pick one of this poll's categories for the scene." if poll.categories
                               else "The scene can only go into this poll.")
     where = f"the category “{target.title}”" if target is not poll else "this poll"
-    if has_ballots(target):
+    if ballot_count(target):
         raise DecisionRefused(f"Fans have already voted in {where}, so scenes can no longer be added: "
                               "it would change what their ballots mean.")
     title = clean_line(title or "") or default_title(nomination)

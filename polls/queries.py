@@ -25,6 +25,20 @@ def poll_or_404(slug: str) -> Poll:
     return poll
 
 
+def ballot_count(poll: Poll) -> int:
+    """How many ballots the poll holds, counted or held out."""
+    return db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll.id)) or 0
+
+
+def free_slug(base: str, reserved: frozenset[str] = frozenset()) -> str:
+    """``base``, or ``base-2``, ``base-3``...: the first slug no poll has (nor ``reserved`` holds)."""
+    taken = set(db.session.scalars(select(Poll.slug).where(Poll.slug.startswith(base))))
+    slug, n = base, 2
+    while slug in taken or slug in reserved:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
 def may_see_results(poll: Poll) -> bool:
     """Fans see the standings when the host's visibility setting says so; the host always."""
     return poll.results_public or (current_user.is_authenticated and current_user.id == poll.host_id)

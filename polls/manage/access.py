@@ -3,11 +3,12 @@ from urllib.parse import urlsplit
 
 from flask import abort, redirect, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from polls.extensions import db
 from polls.forms import RESERVED_SLUGS, slugify
-from polls.models import Ballot, Candidate, Poll
+from polls.models import Candidate, Poll
+from polls.queries import free_slug
 
 MAX_DB_ID = 2**63 - 1
 
@@ -27,20 +28,12 @@ def owned_candidate_or_404(poll: Poll, cid: int) -> Candidate:
     return candidate
 
 
-def ballot_count(poll: Poll) -> int:
-    return db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll.id)) or 0
-
-
 def unique_slug(title: str, year: int | None) -> str:
     """A free slug made from the title (or 'poll-YEAR' when the title has no Latin letters)."""
     base = slugify(title)
     if len(base) < 3 or base in RESERVED_SLUGS:
         base = f"poll-{year}" if year else "poll"
-    taken = set(db.session.scalars(select(Poll.slug).where(Poll.slug.startswith(base))))
-    slug, n = base, 2
-    while slug in taken or slug in RESERVED_SLUGS:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+    return free_slug(base, RESERVED_SLUGS)
 
 
 def safe_next(target: str | None) -> str | None:

@@ -18,10 +18,11 @@ from polls.forms import CandidateForm, ConfirmForm
 from polls.forms.builder import CopyCandidatesForm, ImportCandidatesForm, MoveForm, scenes_from_csv
 from polls.lifecycle import MIN_CANDIDATES_TO_OPEN
 from polls.manage import bp
-from polls.manage.access import ballot_count, owned_candidate_or_404, owned_poll_or_404, see_other
+from polls.manage.access import owned_candidate_or_404, owned_poll_or_404, see_other
 from polls.manage.desk import render_poll_page
 from polls.manage.exports import uploaded_text
 from polls.models import Candidate, Poll
+from polls.queries import ballot_count
 from polls.results import rule_override
 from polls.tally import Rules
 

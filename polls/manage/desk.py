@@ -12,8 +12,9 @@ from polls.forms.desk import NewCategoryForm, ScheduleForm
 from polls.integrity import record
 from polls.lifecycle import STATUS_LABELS, TransitionRefused, change_status as move, not_ready_to_open, sync_categories
 from polls.manage import bp
-from polls.manage.access import ballot_count, owned_poll_or_404, see_other, unique_slug
+from polls.manage.access import owned_poll_or_404, see_other, unique_slug
 from polls.models import Ballot, Poll, utcnow
+from polls.queries import ballot_count
 
 STATUS_DONE = {"nominations": "Nominations are open: fans can suggest scenes.", "open": "Voting is open.",
                "closed": "Voting is closed."}

@@ -23,9 +23,9 @@ from polls.extensions import csrf, db
 from polls.forms.exports import ImportBallotsForm
 from polls.lifecycle import ballot_boxes
 from polls.manage import bp
-from polls.manage.access import ballot_count, owned_poll_or_404, see_other
+from polls.manage.access import owned_poll_or_404, see_other
 from polls.models import Poll
-from polls.queries import excluded_ballots
+from polls.queries import ballot_count, excluded_ballots
 from polls.results import poll_results
 from polls.transfer import (
     ImportRejected, engine_report, import_ballots as store_ballots, iter_ballots_csv, results_csv, rules_config,

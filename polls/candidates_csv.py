@@ -19,6 +19,7 @@ DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 # Form field -> the header names that mean it (compared by ``header_key``).
 COLUMNS = {
     "title": ("title",),
+    "title_ko": ("title_ko", "korean title", "title (korean)"),
     "drama": ("drama",),
     "couple": ("couple",),
     "episode": ("episode",),

@@ -5,7 +5,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import DDL, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import DDL, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -146,6 +146,8 @@ class Candidate(db.Model):
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     title: Mapped[str] = mapped_column(String(200))
+    # The scene's title in Korean, shown to fans reading the Korean interface ("" = use ``title``).
+    title_ko: Mapped[str] = mapped_column(String(200), default="", server_default="")
     drama: Mapped[str] = mapped_column(String(200), default="")
     couple: Mapped[str] = mapped_column(String(200), default="")
     episode: Mapped[str] = mapped_column(String(40), default="")
@@ -156,8 +158,13 @@ class Candidate(db.Model):
     # Shown as a link only: the server never fetches it (no SSRF) and pages load nothing from it.
     image_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     spoiler: Mapped[bool] = mapped_column(default=False)
+    # A digest of the uploaded thumbnail ("" = none): pages link to it without loading the
+    # image bytes, which live in SceneThumbnail, and a new upload gets a new URL.
+    thumbnail_digest: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
     poll: Mapped[Poll] = relationship(back_populates="candidates")
+    thumbnail: Mapped["SceneThumbnail | None"] = relationship(
+        back_populates="candidate", cascade="all, delete-orphan", passive_deletes=True)
 
     @property
     def clip_url(self) -> str:
@@ -168,6 +175,7 @@ class Candidate(db.Model):
         return {
             "id": self.id,
             "title": self.title,
+            "title_ko": self.title_ko or None,
             "drama": self.drama,
             "couple": self.couple,
             "episode": self.episode,
@@ -179,6 +187,19 @@ class Candidate(db.Model):
             "image_url": self.image_url or None,
             "spoiler": self.spoiler,
         }
+
+
+class SceneThumbnail(db.Model):
+    """A scene's thumbnail, re-encoded by the server from the host's upload and served from
+    this site, so the ballot loads nothing from any other."""
+
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int]
+    height: Mapped[int]
+
+    candidate: Mapped[Candidate] = relationship(back_populates="thumbnail")
 
 
 NOMINATION_STATUSES = ("pending", "accepted", "declined", "merged")

@@ -393,11 +393,12 @@ def test_the_template_csv_imports_as_it_is(app, owner, client):
     assert template.status_code == 200
     body = template.get_data()
     template.close()
-    assert body.decode().splitlines()[0] == "title,drama,couple,episode,nickname,description,video_url,start,image_url,spoiler"
+    assert body.decode().splitlines()[0] == (
+        "title,title_ko,drama,couple,episode,nickname,description,video_url,start,image_url,spoiler")
     assert post_import(owner, data=body).status_code == 303
     elevator, = get_poll(app, "kisses").candidates
-    assert (elevator.title, elevator.drama, elevator.episode, elevator.video_start) == (
-        "Stalled elevator kiss", "Que Sera Sera", "2", 360)
+    assert (elevator.title, elevator.title_ko, elevator.drama, elevator.episode, elevator.video_start) == (
+        "Stalled elevator kiss", "멈춘 엘리베이터 키스", "Que Sera Sera", "2", 360)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -413,7 +414,7 @@ def test_the_template_csv_imports_as_it_is(app, owner, client):
                                          "holding a comma need quotes around it?")]),
     ("title,drama\nA,B,C\n", [("2", "—", "This row has 3 cells but the header names 2 columns: does a value "
                                          "holding a comma need quotes around it?")]),
-    ("title,drama,rating\nA,B,5\n", [("1", "—", "Unknown column: “rating”. The columns are: title, drama, couple, "
+    ("title,drama,rating\nA,B,5\n", [("1", "—", "Unknown column: “rating”. The columns are: title, title_ko, drama, couple, "
                                                 "episode, nickname, description, video_url, start, image_url, spoiler.")]),
     ("title,drama\n", [("—", "—", "The file has a header but no scenes under it.")]),
     ("title,drama\n" + "A,B\n" * 501, [("—", "—", "The file has more than 500 scenes; split it and import the "

@@ -39,7 +39,7 @@ def test_upgrading_in_place_keeps_every_ballot_and_count(app):
         db.session.expire_all()
         poll = db.session.scalar(select(Poll).where(Poll.slug == "old"))
         assert (poll.status, poll.results_visibility, poll.parent_id, poll.opens_at) == ("open", "live", None, None)
-        assert [c.image_url for c in poll.candidates] == ["", ""]
+        assert [(c.image_url, c.title_ko, c.thumbnail_digest, c.thumbnail) for c in poll.candidates] == [("", "", "", None)] * 2
         assert db.session.scalar(select(func.count()).select_from(Ballot)) == 4
         assert counted(app) == {(1, "1,2"): 2, (1, "2"): 1, (1, "2,1"): 1}
         assert compute_results(poll)["winners"] == ["Wall kiss"]

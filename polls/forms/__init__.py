@@ -279,6 +279,8 @@ class CandidateForm(FlaskForm):
     """A kiss scene on the ballot. Give `poll` (and `candidate` when editing) for the title check."""
 
     title = StringField("Title", filters=[clean_line], validators=[DataRequired(), Length(max=200)])
+    title_ko = StringField("Title in Korean", filters=[clean_line], validators=[Length(max=200)],
+                           description="Optional; fans reading KissPoll in Korean see it instead.")
     drama = StringField("Drama", filters=[clean_line], validators=[DataRequired(), Length(max=200)])
     couple = StringField("Couple", filters=[clean_line], validators=[Length(max=200)])
     episode = StringField("Episode", filters=[clean_line], validators=[Length(max=40)])
@@ -317,7 +319,8 @@ class CandidateForm(FlaskForm):
             raise ValidationError(f"This poll already has a scene called “{field.data}”.")
 
     def fill(self, candidate: Candidate) -> None:
-        for name in ("title", "drama", "couple", "episode", "nickname", "description", "video_url", "image_url"):
+        for name in ("title", "title_ko", "drama", "couple", "episode", "nickname", "description", "video_url",
+                     "image_url"):
             setattr(candidate, name, self[name].data or "")
         candidate.video_start = self.video_start.data or 0
         candidate.spoiler = bool(self.spoiler.data)

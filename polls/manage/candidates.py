@@ -32,7 +32,7 @@ MAX_PROBLEMS_SHOWN = 200
 MAX_TITLES_NAMED = 10
 # What a copied scene takes from its original: everything but its identity, poll and place.
 COPIED_COLUMNS = tuple(column.key for column in Candidate.__table__.columns
-                       if column.key not in ("id", "poll_id", "position"))
+                       if column.key not in ("id", "poll_id", "position", "thumbnail_digest"))
 
 
 def builder_closed(poll: Poll, doing: str) -> str | None:

@@ -35,7 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from polls.extensions import babel, csrf, db, limiter, login_manager, migrate, redis_store
-    from polls.i18n import select_locale
+    from polls.i18n import scene_title, select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"))
@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(voters.send_new_voter_cookie)
     app.add_template_filter(forms.format_start_time, "start_time")
     app.add_template_filter(timezones.format_local, "local_time")
+    app.add_template_global(scene_title)
     lifecycle.init_app(app)
     errors.init_app(app)
     security.init_app(app)

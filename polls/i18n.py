@@ -7,6 +7,7 @@ widget is chosen this way by the host who embeds it, so a cached widget never
 depends on the reader's headers.
 """
 from flask import request
+from flask_babel import get_locale
 
 LANGUAGES = ("en", "ko")
 DEFAULT_LANGUAGE = "en"
@@ -21,3 +22,10 @@ def N_(text: str) -> str:
     """Mark a string for the catalogs where it is defined; it is translated where shown
     (e.g. ``{{ _(METHOD_NAMES[method]) }}``), in the reader's language, not the counter's."""
     return text
+
+
+def scene_title(candidate) -> str:
+    """The scene's title in the page's language: the host's Korean title on Korean pages."""
+    if candidate.title_ko and get_locale() is not None and get_locale().language == "ko":
+        return candidate.title_ko
+    return candidate.title

@@ -47,6 +47,7 @@ system-deps:
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "please install:$$missing (apt-get install -y$$missing)"; exit 1; fi; \
 	  apt-get update -qq || exit 1; \
@@ -58,11 +59,16 @@ system-deps:
 	  $(APT_INSTALL) $$missing; \
 	fi
 
-test: $(VENV)/.dev system-deps $(CATALOGS)
+# Test-only JavaScript (axe-core for tests/test_accessibility.py), exactly as package-lock.json pins it.
+node_modules/.installed: package-lock.json package.json | system-deps
+	npm ci --no-audit --no-fund
+	touch $@
+
+test: $(VENV)/.dev system-deps node_modules/.installed $(CATALOGS)
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.dev system-deps $(CATALOGS)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) instance/*.db instance/*.db-*
+	rm -rf $(VENV) node_modules instance/*.db instance/*.db-*

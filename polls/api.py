@@ -1,5 +1,6 @@
 """JSON API v1: poll description, ballot casting, results."""
 from flask import Blueprint, jsonify, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from polls.ballots import BallotRejected, cast_ballot
@@ -58,8 +59,9 @@ def poll_detail(slug: str):
 def _refuse_category_parent(poll) -> None:
     categories = list(db.session.scalars(select(Poll.slug).where(Poll.parent_id == poll.id).order_by(Poll.position)))
     if categories:
-        raise BallotRejected(422, "has_categories", "This poll has categories: send each category's ranking to "
-                             "/api/v1/polls/<category>/ballots, with <category> one of: " + ", ".join(categories))
+        raise BallotRejected(422, "has_categories", gettext(
+            "This poll has categories: send each category's ranking to /api/v1/polls/<category>/ballots, "
+            "with <category> one of: %(categories)s", categories=", ".join(categories)))
 
 
 @bp.post("/polls/<slug>/ballots")
@@ -70,7 +72,7 @@ def cast(slug: str):
     try:
         if not isinstance(body, dict) or "ranking" not in body:
             raise BallotRejected(
-                400, "invalid_json", 'Send a JSON object like {"ranking": [3, 1, 2]}.'
+                400, "invalid_json", gettext('Send a JSON object like %(example)s.', example='{"ranking": [3, 1, 2]}')
             )
         if not poll.candidate_ids:
             _refuse_category_parent(poll)
@@ -93,7 +95,7 @@ def cast(slug: str):
 def results(slug: str):
     poll = poll_or_404(slug)
     if not may_see_results(poll):
-        return error_response(403, "results_hidden", "The host has not made these results public yet.")
+        return error_response(403, "results_hidden", gettext("The host has not made these results public yet."))
     if poll.categories:
         return jsonify({"slug": poll.slug, "status": poll.status, "categories": [
             {"slug": box.slug, "title": box.title, **poll_results(box)} for box in poll.categories]})

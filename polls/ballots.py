@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 import redis
+from flask_babel import gettext, lazy_gettext, ngettext
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -34,6 +35,7 @@ class BallotRejected(Exception):
     """A ballot that cannot be counted, with the HTTP status and a code for clients."""
 
     def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+        message = str(message)  # a lazy string is read now, in the language of the fan who sent it
         super().__init__(message)
         self.status = status
         self.code = code
@@ -41,8 +43,8 @@ class BallotRejected(Exception):
         self.headers = headers or {}
 
 
-ALREADY_VOTED = ("already_voted", "This browser has already voted in this poll.")
-INVITE_INVALID = ("invite_invalid", "That invite code is not one of this poll's.")
+ALREADY_VOTED = ("already_voted", lazy_gettext("This browser has already voted in this poll."))
+INVITE_INVALID = ("invite_invalid", lazy_gettext("That invite code is not one of this poll's."))
 _ID_TEXT = re.compile(r"[0-9]{1,19}")
 # Receipts are secrets.token_urlsafe(12): 16 URL-safe characters.
 RECEIPT_CODE = re.compile(r"[A-Za-z0-9_-]{16}")
@@ -58,28 +60,27 @@ _INSERT_BALLOT = insert(Ballot)
 def parse_ranking(poll: Poll | BallotBox, raw) -> list[int]:
     """Check a ranking (candidate ids, best first) against the poll; return it as ints."""
     if not isinstance(raw, list):
-        raise BallotRejected(400, "invalid_ranking", "ranking must be a list of candidate ids")
+        raise BallotRejected(400, "invalid_ranking", gettext("ranking must be a list of candidate ids"))
     if not raw:
-        raise BallotRejected(422, "empty_ranking", "Rank at least one scene.")
+        raise BallotRejected(422, "empty_ranking", gettext("Rank at least one scene."))
     if len(raw) > poll.rank_limit:
-        raise BallotRejected(
-            422, "too_many_ranks", f"You can rank at most {poll.rank_limit} scenes."
-        )
+        raise BallotRejected(422, "too_many_ranks", ngettext(
+            "You can rank at most %(num)s scene.", "You can rank at most %(num)s scenes.", poll.rank_limit))
     ids: list[int] = []
     for item in raw:
         # bool is an int subclass; True is not candidate 1.
         if isinstance(item, bool) or not isinstance(item, (int, str)):
-            raise BallotRejected(400, "invalid_ranking", "candidate ids must be whole numbers")
+            raise BallotRejected(400, "invalid_ranking", gettext("candidate ids must be whole numbers"))
         # Plain ASCII digits only: int() would also read " 3", "+3", "0_3" and "٣".
         if isinstance(item, str) and not _ID_TEXT.fullmatch(item):
-            raise BallotRejected(400, "invalid_ranking", "candidate ids must be whole numbers")
+            raise BallotRejected(400, "invalid_ranking", gettext("candidate ids must be whole numbers"))
         ids.append(int(item))
     known = poll.candidate_ids
     unknown = [i for i in ids if i not in known]
     if unknown:
-        raise BallotRejected(422, "unknown_candidate", f"No scene {unknown[0]} in this poll.")
+        raise BallotRejected(422, "unknown_candidate", gettext("No scene %(id)s in this poll.", id=unknown[0]))
     if len(set(ids)) != len(ids):
-        raise BallotRejected(422, "repeated_candidate", "Each scene can be ranked only once.")
+        raise BallotRejected(422, "repeated_candidate", gettext("Each scene can be ranked only once."))
     return ids
 
 
@@ -113,8 +114,8 @@ def record_bot_hit(poll: Poll, kind: str) -> None:
 def _refuse_bot(poll: Poll) -> BallotRejected:
     """Record a honeypot hit for the integrity report; the refusal to raise."""
     record_bot_hit(poll, "honeypot")
-    return BallotRejected(400, "rejected", "This ballot could not be accepted. "
-                          "If you filled in the field marked 'leave empty', clear it and try again.")
+    return BallotRejected(400, "rejected", gettext(
+        "This ballot could not be accepted. If you filled in the field marked 'leave empty', clear it and try again."))
 
 
 def _claim(poll_id: int, voter: str) -> str | None:
@@ -157,7 +158,7 @@ def _use_invite(poll: Poll, code) -> None:
     # Codes are handed out on paper and in mails: forgive case, spaces and dashes.
     code = _DASHES.sub("", "".join(code.split())).upper() if isinstance(code, str) else ""
     if not code:
-        raise BallotRejected(403, "invite_required", "This poll takes ballots only with an invite code.")
+        raise BallotRejected(403, "invite_required", gettext("This poll takes ballots only with an invite code."))
     if not INVITE_CODE.fullmatch(code):
         raise BallotRejected(403, *INVITE_INVALID)
     used = db.session.execute(
@@ -172,7 +173,7 @@ def _use_invite(poll: Poll, code) -> None:
     )
     db.session.rollback()
     if exists:
-        raise BallotRejected(409, "invite_used", "That invite code has already been used.")
+        raise BallotRejected(409, "invite_used", gettext("That invite code has already been used."))
     raise BallotRejected(403, *INVITE_INVALID)
 
 
@@ -189,7 +190,7 @@ def cast_ballot(poll: Poll | BallotBox, raw_ranking, voter_token: str, *, invite
                 honeypot=None) -> CastBallot:
     """Validate and store a ballot, or raise BallotRejected (nothing stored)."""
     if not poll.is_open:
-        raise BallotRejected(409, "poll_not_open", "Voting is not open for this poll.")
+        raise BallotRejected(409, "poll_not_open", gettext("Voting is not open for this poll."))
     if honeypot_filled(honeypot):
         raise _refuse_bot(poll)
     ranking = parse_ranking(poll, raw_ranking)
@@ -222,8 +223,8 @@ def cast_ballot(poll: Poll | BallotBox, raw_ranking, voter_token: str, *, invite
         _release(claim)
         log.warning("poll %r: ballot not stored, the database is busy (%s)", poll.slug, error)
         raise BallotRejected(
-            503, "busy", "The poll is too busy to take your ballot right now, and it was not saved. "
-                         "Please try again in a few seconds.",
+            503, "busy", gettext("The poll is too busy to take your ballot right now, and it was not saved. "
+                                 "Please try again in a few seconds."),
             headers={"Retry-After": str(BUSY_RETRY_AFTER)},
         ) from None
     except BaseException:

@@ -75,7 +75,7 @@ class Palette:
 # The same as static/css/widget.css, so an SVG shown alone matches the widget page.
 _THEMES = {
     "light": dict(background="#ffffff", text="#1f1a1d", muted="#6b5d64", accent="#c2185b",
-                  line="#ecd5de", inactive="#9e9e9e"),
+                  line="#ecd5de", inactive="#8a8a8a"),
     "dark": dict(background="#17121a", text="#f3eaf0", muted="#b9a9b3", accent="#f06292",
                  line="#3b2d40", inactive="#8d8390"),
 }

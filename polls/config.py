@@ -79,6 +79,10 @@ class Config:
     MAX_CONTENT_LENGTH = 64 * 1024
     # The desk's ballot import alone takes bigger bodies: a fan meeting's paper ballots.
     BALLOT_IMPORT_MAX_BYTES = _env_int("BALLOT_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+    # ... and so do the desk's scene forms, for a thumbnail picture (re-encoded to a small WebP),
+    # which Pillow opens only up to this many pixels (a decompression bomb is refused unread).
+    THUMBNAIL_UPLOAD_MAX_BYTES = _env_int("THUMBNAIL_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+    THUMBNAIL_MAX_PIXELS = _env_int("THUMBNAIL_MAX_PIXELS", 40_000_000)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1" if PRODUCTION else "") == "1"

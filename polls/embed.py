@@ -16,6 +16,7 @@ from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 
 from polls import charts
+from polls.i18n import localized_results
 from polls.models import Poll
 from polls.queries import poll_or_404, public_poll_id_or_404
 from polls.results import METHOD_NAMES, poll_results, results_version
@@ -68,7 +69,8 @@ def _render(slug: str, options: WidgetOptions, kind: str) -> RenderedWidget:
         # Not the host's own view either: a widget is for the blog's readers.
         abort(403, description="The host shows these results when voting closes."
               if poll.results_visibility == "closed" else "The host will announce these results.")
-    results = poll_results(poll)
+    # Counted by English titles; drawn with the scenes' titles in the widget's language.
+    results = localized_results(poll_results(poll), poll.candidates)
     closed = poll.status == "closed"
     chart = chart_for(options, results, closed)
     theme = options.svg_theme if kind == "svg" else ("light" if options.theme == "auto" else options.theme)

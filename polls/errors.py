@@ -4,14 +4,26 @@ import time
 
 from flask import Flask, abort, jsonify, render_template, request
 from flask.globals import request_ctx
+from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from polls.extensions import limiter
+from polls.i18n import N_
 
 JSON_PREFIXES = ("/api/", "/oembed")
 RETRY_AFTER_FALLBACK = 60
+# Werkzeug's own descriptions are English server-speak; these replace them (translated). A view's
+# own description (abort(404, description=...)) is shown as the view wrote it.
+GENERIC_MESSAGES = {
+    400: N_("The request could not be read. Check the address or the form and try again."),
+    403: N_("You don't have access to this page."),
+    404: N_("There is nothing at this address. Check the link, or start again from the polls."),
+    405: N_("This address does not take that kind of request."),
+    413: N_("That was more than KissPoll takes in one go."),
+    500: N_("Something broke on our side. Please try again in a moment."),
+}
 
 
 def wants_json() -> bool:
@@ -39,13 +51,17 @@ def handle_http_exception(exc: HTTPException):
     headers = dict(exc.get_response().headers)
     headers.pop("Content-Type", None)
     headers.pop("Content-Length", None)
-    return error_response(exc.code or 500, _code_for(exc), exc.description or exc.name, headers)
+    status = exc.code or 500
+    message = exc.description
+    if not message or message == type(exc).description:
+        message = gettext(GENERIC_MESSAGES[status]) if status in GENERIC_MESSAGES else exc.name
+    return error_response(status, _code_for(exc), message, headers)
 
 
-def handle_csrf_error(exc: CSRFError):
-    return error_response(
-        403, "csrf_failed", f"{exc.description} Reload the page and try again."
-    )
+def handle_csrf_error(_exc: CSRFError):
+    # Flask-WTF's reason ("The CSRF token has expired.") is English and says nothing a fan can act on.
+    return error_response(403, "csrf_failed", gettext(
+        "This form has expired or did not come from this page. Reload the page and try again."))
 
 
 def retry_after_seconds() -> int:
@@ -59,8 +75,11 @@ def retry_after_seconds() -> int:
 
 
 def handle_rate_limited(exc: RateLimitExceeded):
-    return error_response(429, "too_many_requests", exc.description,
-                          {"Retry-After": str(retry_after_seconds())})
+    # A limit's own error_message (the desk's) is kept; without one the description is only
+    # the limit itself ("10 per 1 minute"), so fans get a sentence instead.
+    message = exc.description if exc.limit.error_message else gettext(
+        "Too many tries from your address just now. Please wait a little and try again.")
+    return error_response(429, "too_many_requests", message, {"Retry-After": str(retry_after_seconds())})
 
 
 def handle_untrusted_host(exc: SecurityError):
@@ -72,7 +91,7 @@ def handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
     logging.getLogger("polls").exception("unhandled error")
-    return error_response(500, "internal_error", InternalServerError.description)
+    return error_response(500, "internal_error", gettext(GENERIC_MESSAGES[500]))
 
 
 def refuse_nul_in_url(endpoint, values) -> None:

@@ -35,7 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from polls.extensions import babel, csrf, db, limiter, login_manager, migrate, redis_store
-    from polls.i18n import scene_title, select_locale
+    from polls.i18n import select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"))
@@ -47,7 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
 
     from polls import api, cli, embed, errors, forms, health, lifecycle, manage, public, security, timezones, voters
-    from polls import nominate
+    from polls import language, media, nominate
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
@@ -55,10 +55,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(embed.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(nominate.bp)
+    app.register_blueprint(media.bp)
     app.after_request(voters.send_new_voter_cookie)
     app.add_template_filter(forms.format_start_time, "start_time")
     app.add_template_filter(timezones.format_local, "local_time")
-    app.add_template_global(scene_title)
+    language.init_app(app)  # the language switch, Vary, and the template helpers
     lifecycle.init_app(app)
     errors.init_app(app)
     security.init_app(app)

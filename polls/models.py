@@ -1,7 +1,6 @@
 """Database models (SQLAlchemy 2 typed mappings)."""
 import hashlib
 from datetime import datetime, timezone
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import current_app
 from flask_login import UserMixin
@@ -10,6 +9,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from polls.clips import Player, clip_at, player_for
 from polls.extensions import db
 
 # The life of a poll: a draft only its host sees, fans suggesting scenes, voting ("open"), closed.
@@ -17,21 +17,6 @@ POLL_STATUSES = ("draft", "nominations", "open", "closed")
 # Who sees the standings: everyone at any time, everyone once voting closes, only the host.
 RESULTS_VISIBILITY = ("live", "closed", "hidden")
 RANKING_SEPARATOR = ","
-
-
-def clip_at(url: str, start: int) -> str:
-    """`url` with its start time: YouTube takes ?t=<seconds>, Vimeo #t=<seconds>s."""
-    if not url or not start:
-        return url
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    video_path = parts.path.startswith(("/watch", "/embed/", "/shorts/", "/live/"))
-    if host == "youtu.be" or (host.endswith("youtube.com") and video_path):
-        query = [(k, v) for k, v in parse_qsl(parts.query) if k != "t"] + [("t", str(start))]
-        return urlunsplit(parts._replace(query=urlencode(query)))
-    if host.endswith("vimeo.com"):
-        return urlunsplit(parts._replace(fragment=f"t={start}s"))
-    return url
 
 
 def rank_limit(max_ranks: int | None, candidates: int) -> int:
@@ -170,6 +155,11 @@ class Candidate(db.Model):
     def clip_url(self) -> str:
         """The video link, opening at the kiss where the site understands a start time."""
         return clip_at(self.video_url, self.video_start)
+
+    @property
+    def clip_player(self) -> Player | None:
+        """The embedded player opening at the kiss, or None where the page only links the clip."""
+        return player_for(self.video_url, self.video_start)
 
     def as_json(self) -> dict:
         return {

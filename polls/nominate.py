@@ -3,6 +3,7 @@ JSON API, with the ballot's rate limits counted on their own."""
 from dataclasses import dataclass
 
 from flask import Blueprint, flash, g, jsonify, redirect, request, url_for
+from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
 
 from polls.api import read_json_body
@@ -58,11 +59,11 @@ def suggest(slug: str):
     try:
         refuse_unless_taking(poll)
         if not form.validate_on_submit():
-            raise NominationRejected(400, "invalid_form", "Please check the marked fields.")
+            raise NominationRejected(400, "invalid_form", gettext("Please check the marked fields."))
         submit_nomination(poll, form.suggestion(), current_voter_token(), honeypot=form[HONEYPOT_FIELD].data)
     except NominationRejected as rejected:
         return _refused_page(poll, form, rejected)
-    flash("Thanks! The host will review your suggestion.", "success")
+    flash(gettext("Thanks! The host will review your suggestion."), "success")
     return redirect(url_for("public.poll_page", slug=poll.slug), code=303)
 
 
@@ -73,8 +74,8 @@ def suggest_json(slug: str):
     body = read_json_body()
     try:
         if not isinstance(body, dict):
-            raise NominationRejected(400, "invalid_json", 'Send a JSON object like {"drama": "Kill Me, Heal Me", '
-                                     '"episode": "10", "scene": "the piggyback kiss", "why": "..."}.')
+            raise NominationRejected(400, "invalid_json", gettext('Send a JSON object like %(example)s.', example=(
+                '{"drama": "Kill Me, Heal Me", "episode": "10", "scene": "the piggyback kiss", "why": "..."}')))
         nomination = submit_nomination(poll, body, current_voter_token(), honeypot=body.get(HONEYPOT_FIELD))
     except NominationRejected as rejected:
         return error_response(rejected.status, rejected.code, rejected.message, rejected.headers)
@@ -86,7 +87,7 @@ def rate_limited(exc: RateLimitExceeded):
     """429 with Retry-After as everywhere; on the form path the poll page comes back with the fan's text."""
     if wants_json():
         return handle_rate_limited(exc)
-    rejected = NominationRejected(429, "too_many_requests", "Too many suggestions from your address just now: "
-                                  "please wait a little and try again.",
-                                  {"Retry-After": str(retry_after_seconds())})
+    rejected = NominationRejected(429, "too_many_requests", gettext(
+        "Too many suggestions from your address just now: please wait a little and try again."),
+        {"Retry-After": str(retry_after_seconds())})
     return _refused_page(poll_or_404(request.view_args["slug"]), NominationForm(), rejected)

@@ -17,6 +17,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -24,6 +25,7 @@ from polls.ballots import BUSY_RETRY_AFTER, BallotRejected, record_bot_hit
 from polls.extensions import db
 from polls.forms import clean_line, clean_text
 from polls.friction import honeypot_filled
+from polls.i18n import N_
 from polls.lifecycle import ballot_boxes
 from polls.models import Candidate, Nomination, Poll, utcnow
 from polls.queries import ballot_count
@@ -34,6 +36,8 @@ from polls.voters import address_key, network_key, voter_hash
 MAX_LENGTHS = {name: Nomination.__table__.c[name].type.length for name in ("drama", "episode", "scene")}
 MAX_LENGTHS["why"] = 1000
 TITLE_MAX = Candidate.__table__.c.title.type.length
+# How a refusal names each field (the form's labels say more).
+FIELD_NAMES = {"drama": N_("drama"), "episode": N_("episode"), "scene": N_("scene"), "why": N_("reason")}
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
 
 
@@ -69,7 +73,7 @@ def find_nomination(poll: Poll, voter_token: str) -> Nomination | None:
 def refuse_unless_taking(poll: Poll) -> None:
     """NominationRejected (409) unless the poll takes suggestions now."""
     if not top_poll(poll).takes_nominations:
-        raise NominationRejected(409, "nominations_closed", "Nominations are not open for this poll.")
+        raise NominationRejected(409, "nominations_closed", gettext("Nominations are not open for this poll."))
 
 
 def read_fields(raw) -> dict[str, str]:
@@ -80,22 +84,23 @@ def read_fields(raw) -> dict[str, str]:
         if value is None:
             value = ""
         if not isinstance(value, str):
-            raise NominationRejected(400, "invalid_field", f"{name} must be text.")
+            raise NominationRejected(400, "invalid_field", gettext("%(field)s must be text.", field=name))
         value = clean_text(value) if name == "why" else clean_line(value)
         if len(value) > limit:
-            label = "reason" if name == "why" else name
-            raise NominationRejected(422, "too_long", f"Keep the {label} to {limit} characters or fewer.")
+            raise NominationRejected(422, "too_long", gettext(
+                "Keep the %(field)s to %(num)s characters or fewer.", field=gettext(FIELD_NAMES[name]), num=limit))
         fields[name] = value
     if not fields["drama"]:
-        raise NominationRejected(422, "drama_required", "Name the drama the scene is from.")
+        raise NominationRejected(422, "drama_required", gettext("Name the drama the scene is from."))
     return fields
 
 
 def _refuse_bot(poll: Poll) -> NominationRejected:
     """Record a honeypot hit for the integrity report; the refusal to raise."""
     record_bot_hit(poll, "nomination_honeypot")
-    return NominationRejected(400, "rejected", "This suggestion could not be accepted. "
-                              "If you filled in the field marked 'leave empty', clear it and try again.")
+    return NominationRejected(400, "rejected", gettext(
+        "This suggestion could not be accepted. If you filled in the field marked 'leave empty', clear it and "
+        "try again."))
 
 
 def submit_nomination(poll: Poll, raw_fields, voter_token: str, *, honeypot=None) -> Nomination:
@@ -115,13 +120,13 @@ def submit_nomination(poll: Poll, raw_fields, voter_token: str, *, honeypot=None
     except IntegrityError:
         db.session.rollback()
         mine = find_nomination(poll, voter_token)
-        what = describe(mine) if mine else "a scene"
-        raise NominationRejected(409, "already_suggested",
-                                 f"You already suggested {what}; it is one suggestion per fan.") from None
+        message = (gettext("You already suggested %(scene)s; it is one suggestion per fan.", scene=describe(mine))
+                   if mine else gettext("You already suggested a scene; it is one suggestion per fan."))
+        raise NominationRejected(409, "already_suggested", message) from None
     except OperationalError:
         db.session.rollback()
-        raise NominationRejected(503, "busy", "The poll is too busy to take your suggestion right now, and it was "
-                                 "not saved. Please try again in a few seconds.",
+        raise NominationRejected(503, "busy", gettext("The poll is too busy to take your suggestion right now, and "
+                                                      "it was not saved. Please try again in a few seconds."),
                                  headers={"Retry-After": str(BUSY_RETRY_AFTER)}) from None
     return nomination
 

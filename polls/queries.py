@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 
 from flask import abort
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
@@ -13,7 +14,7 @@ from polls.models import Ballot, Candidate, Poll, Quarantine, rank_limit, voting
 def _public_or_404(slug: str, status: str | None) -> None:
     """Drafts are the host's alone: to everyone else they do not exist, like unknown slugs."""
     if status is None or status == "draft":
-        abort(404, description=f"There is no poll called {slug!r}.")
+        abort(404, description=gettext("There is no poll called “%(slug)s”.", slug=slug))
 
 
 def poll_or_404(slug: str) -> Poll:

@@ -139,7 +139,9 @@ def test_receipt_confirms_the_count_and_shows_the_ranking_only_to_its_browser(ap
     assert stranger.status_code == 200
     page = stranger.get_data(as_text=True)
     assert "This ballot is in the count" in page
-    assert "Your ranking" not in page and "Charlie" not in page
+    # The public standings show (they are on the results page too), the ballot's ranking does not.
+    assert "Your ranking" not in page and 'class="review-list"' not in page
+    assert "Charlie" not in page.split('class="standings"')[0]
 
 
 @pytest.mark.parametrize("code", ["nope", "x" * 200, "%3Cscript%3E"])

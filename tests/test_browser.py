@@ -1,10 +1,10 @@
-"""Real Chromium (Debian's, driven by Playwright): vote with and without JavaScript (widgets
-embedded in a blog: test_browser_embed.py, which shares these fixtures).
+"""Real Chromium (Debian's, driven by Playwright): the fixtures the browser tests share, the
+results page and the skeleton's whole journey (the ballot's ways of voting:
+test_browser_ballot.py; widgets embedded in a blog: test_browser_embed.py).
 
 Set SCREENSHOT_DIR to keep the screenshots used in the README.
 """
 import os
-import re
 import shutil
 import threading
 from pathlib import Path
@@ -15,7 +15,6 @@ from werkzeug.serving import make_server
 
 from services import free_port
 from polls.extensions import db
-from polls.models import Ballot
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
@@ -55,11 +54,6 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(Path(target) / f"{name}.png"), full_page=True)
 
 
-def stored_rankings(app) -> list[str]:
-    with app.app_context():
-        return list(db.session.scalars(select(Ballot.ranking).order_by(Ballot.id)))
-
-
 @pytest.fixture
 def demo(app, runner):
     assert runner.invoke(args=["polls", "demo"]).exit_code == 0
@@ -67,46 +61,6 @@ def demo(app, runner):
         from polls.models import Poll
         poll = db.session.scalar(select(Poll).where(Poll.slug == "best-kiss-2014"))
         return {c.title: c.id for c in poll.candidates}
-
-
-def test_vote_by_tapping_with_javascript(app, live_server, browser, demo):
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(f"{live_server}/p/best-kiss-2014")
-    page.locator(".candidate", has_text="Waterfall kiss").locator("h3").click()
-    page.locator(".candidate", has_text="Bus stop kiss").locator("h3").click()
-    page.locator(".candidate", has_text="Hand-to-mouth kiss").locator("h3").click()
-    assert page.locator(".candidate.ranked").count() == 3
-    shot(page, "poll-phone")
-    page.get_by_role("button", name="Cast my ballot").click()
-    page.get_by_text("Your ballot is in").wait_for()
-    receipt = page.locator("a.receipt").inner_text()
-    assert re.fullmatch(r"[A-Za-z0-9_-]{16}", receipt)
-    expected = ",".join(str(demo[t]) for t in ("Waterfall kiss", "Bus stop kiss", "Hand-to-mouth kiss"))
-    assert stored_rankings(app)[-1] == expected
-    page.get_by_role("link", name="See the live standings").click()
-    page.get_by_text("Waterfall kiss").first.wait_for()
-    assert "is leading" in page.content()
-    page.goto(f"{live_server}/p/best-kiss-2014")
-    assert page.get_by_text("You already voted").is_visible()
-    page.locator("a.receipt").click()
-    page.get_by_text("This ballot is in the count").wait_for()
-    assert page.locator("ol li").all_inner_texts()[0].startswith("Waterfall kiss")
-    page.close()
-
-
-def test_vote_with_javascript_disabled(app, live_server, browser, demo):
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 1000, "height": 900})
-    page = context.new_page()
-    page.goto(f"{live_server}/p/best-kiss-2014")
-    page.get_by_label("Rank for Toast kiss").select_option("1")
-    page.get_by_label("Rank for Final kiss").select_option("2")
-    shot(page, "poll-desktop")
-    page.get_by_role("button", name="Cast my ballot").click()
-    page.get_by_text("Your ballot is in. Receipt:").wait_for()
-    assert re.search(r"/p/best-kiss-2014/receipt/[A-Za-z0-9_-]{16}$", page.url)
-    assert [t.split(" (")[0] for t in page.locator("ol li").all_inner_texts()] == ["Toast kiss", "Final kiss"]
-    assert stored_rankings(app)[-1] == f"{demo['Toast kiss']},{demo['Final kiss']}"
-    context.close()
 
 
 def test_results_page_screenshot(live_server, browser, demo):
@@ -144,9 +98,10 @@ def test_host_builds_and_opens_a_poll_then_a_fan_votes(app, live_server, browser
 
     fan = browser.new_page()
     fan.goto(f"{live_server}/p/{slug}")
-    fan.get_by_label("Rank for Office kiss").select_option("1")
+    fan.get_by_role("button", name="Add to my ranking: Office kiss").click()
+    fan.get_by_role("button", name="Review my ballot").click()
     fan.get_by_role("button", name="Cast my ballot").click()
-    fan.get_by_text("Your ballot is in").wait_for()
+    fan.get_by_text("This ballot is in the count").wait_for()
     fan.goto(f"{live_server}/p/{slug}/results")
     assert "Office kiss</strong> is leading" in fan.content()
 

@@ -65,7 +65,10 @@ def test_host_builds_a_two_category_poll_and_a_fan_votes_in_both(app, live_serve
     fan.locator(".candidate", has_text="Library kiss").locator("h3").click()
     assert fan.locator("#category-best-kisses-of-2026-taiwanese .candidate.ranked select").input_value() == "1"
     shot(fan, "poll-categories-phone")
-    fan.get_by_role("button", name="Cast my ballots").click()
+    fan.get_by_role("button", name="Review my ballot").click()
+    assert fan.locator("#ballot-review h3").all_inner_texts() == ["Korean", "Taiwanese"]
+    assert fan.locator("#ballot-review .review-list li").all_inner_texts() == ["Wall kiss", "Elevator kiss", "Library kiss"]
+    fan.get_by_role("button", name="Cast my ballot").click()
     fan.wait_for_url(f"{live_server}/p/best-kisses-of-2026")
     assert fan.get_by_role("heading", name="You already voted").count() == 1
     assert ballots_by_category(app) == {"Korean": ["Wall kiss,Elevator kiss"], "Taiwanese": ["Library kiss"]}

@@ -386,7 +386,7 @@ def test_vote_link_opens_the_poll_page_in_a_new_tab(context, live_server, blog_s
     popup = popup_info.value
     popup.wait_for_load_state()
     assert popup.url == f"{live_server}/p/{OPEN}"
-    expect(popup.get_by_role("button", name="Cast my ballot")).to_be_visible()
+    expect(popup.get_by_role("button", name="Review my ballot")).to_be_visible()
     assert page.url == url  # the blog stays where it was
     watch.assert_only_our_origins()
 

@@ -88,7 +88,7 @@ def test_a_scene_takes_a_picture_link_shown_as_a_link_never_loaded(app, owner, c
 
     public = page(client.get("/p/kisses"))
     assert ('<a href="https://img.example.com/piggyback.jpg" target="_blank" '
-            'rel="noopener noreferrer nofollow">Picture</a>') in public
+            'rel="noopener noreferrer nofollow">Picture (another site)</a>') in public
     assert "<img" not in public
     api = client.get("/api/v1/polls/kisses").get_json()
     assert api["candidates"][-1]["image_url"] == "https://img.example.com/piggyback.jpg"
@@ -98,7 +98,7 @@ def test_a_scene_takes_a_picture_link_shown_as_a_link_never_loaded(app, owner, c
     cleared = owner.post(f"/manage/polls/kisses/candidates/{new.id}", data=with_token(owner, scene("Piggyback kiss", image_url="")))
     assert cleared.status_code == 303
     assert get_poll(app, "kisses").candidates[-1].image_url == ""
-    assert "Picture</a>" not in page(client.get("/p/kisses"))
+    assert "Picture (another site)</a>" not in page(client.get("/p/kisses"))
 
 
 @pytest.mark.parametrize("name", ["video_url", "image_url"])
@@ -172,7 +172,7 @@ def test_scenes_move_up_and_down(app, owner):
     # The ballot shows the new order.
     owner.post("/manage/polls/kisses/status", data=with_token(owner, {"action": "open"}))
     ballot = page(app.test_client().get("/p/kisses"))
-    assert [ballot.index(f"<h3>{t}</h3>") for t in "CADB"] == sorted(ballot.index(f"<h3>{t}</h3>") for t in "CADB")
+    assert [ballot.index(f'<h3 class="scene-title">{t}</h3>') for t in "CADB"] == sorted(ballot.index(f'<h3 class="scene-title">{t}</h3>') for t in "CADB")
 
 
 def test_moving_past_either_end_changes_nothing(app, owner):

@@ -54,7 +54,7 @@ def test_categories_follow_their_poll_and_count_separately(app, awards):
 
 def test_one_visit_fills_one_ballot_per_category(app, client, awards):
     page = client.get("/p/awards").get_data(as_text=True)
-    assert "<legend>Korean</legend>" in page and "<legend>Taiwanese</legend>" in page
+    assert "<legend><h2>Korean</h2></legend>" in page and "<legend><h2>Taiwanese</h2></legend>" in page
     data = {"csrf_token": csrf_token_from(page),
             f"rank_{awards['Rain kiss']}": "1", f"rank_{awards['Wall kiss']}": "2",
             f"rank_{awards['Beach kiss']}": "1"}
@@ -76,8 +76,11 @@ def test_one_visit_fills_one_ballot_per_category(app, client, awards):
 def test_a_category_left_blank_can_be_filled_later(app, client, awards):
     token = open_page(client, "awards")
     client.post("/p/awards", data={"csrf_token": token, f"rank_{awards['Bus kiss']}": "1"})
-    page = client.get("/p/awards").get_data(as_text=True)
+    response = client.get("/p/awards")
+    page = response.get_data(as_text=True)
     assert "You already voted" not in page and f'name="rank_{awards["Beach kiss"]}"' in page
+    # Korean's receipt is on the page now: no shared cache may keep it.
+    assert 'class="receipt"' in page and response.headers["Cache-Control"] == "private, no-store"
     assert f'name="rank_{awards["Bus kiss"]}"' not in page  # Korean is done
     client.post("/p/awards", data={"csrf_token": token, f"rank_{awards['Library kiss']}": "1"})
     assert ballots_in(app, "awards-taiwanese") == ["Library kiss"]

@@ -2,23 +2,30 @@
 
 (Moved here from test_security.py: framing is denied everywhere but the embed routes.)
 """
+import io
 from html.parser import HTMLParser
 
 import pytest
 from flask import url_for
 
 from helpers import csrf_token_from, login, open_page, post_ballot
+from polls.demo import demo_picture
+from polls.extensions import db
 from polls.factory import create_app
+from polls.models import Candidate
+from polls.thumbnails import store_thumbnail
 
 # The only endpoints other sites may frame. A new embed route must be added here on purpose.
 FRAMEABLE = {"embed.widget", "embed.widget_svg", "embed.oembed"}
 OWNER = "owner-test-poll@example.com"
+# GET routes whose answer is a redirect (the language switch).
+REDIRECTS = {"language.choose"}
 
 
 def route_args(poll, receipt) -> dict:
     """A value for every URL variable the app's routes use."""
     return {"slug": poll["slug"], "year": 2014, "cid": poll["ids"][0], "filename": "css/site.css",
-            "code": receipt}
+            "code": receipt, "digest": poll.get("digest")}
 
 
 def every_get_url(app, poll, receipt) -> list[tuple[str, str]]:
@@ -32,6 +39,8 @@ def every_get_url(app, poll, receipt) -> list[tuple[str, str]]:
             values = {name: args[name] for name in rule.arguments}
             if rule.endpoint == "embed.oembed":
                 values.update(url=f"http://localhost/p/{poll['slug']}", format="json")
+            if rule.endpoint == "language.choose":
+                values.update(code="ko")  # not a receipt: a language code
             urls.append((rule.endpoint, url_for(rule.endpoint, **values)))
     return urls
 
@@ -80,13 +89,17 @@ def assert_csp_safe_html(response) -> None:
 
 def test_every_route_has_csp_and_the_right_framing(app, client, make_poll):
     poll = make_poll()
+    with app.app_context():  # a thumbnail for the first scene, so that its address answers too
+        scene = db.session.get(Candidate, poll["ids"][0])
+        poll["digest"] = store_thumbnail(scene, io.BytesIO(demo_picture(scene.drama))).digest
+        db.session.commit()
     # A ballot, so that results have rounds to render and there is a receipt to show.
     receipt = post_ballot(client, open_page(client), {"ranking": poll["ids"]}).get_json()["receipt"]
     assert login(client, email=OWNER).status_code == 303
     seen = set()
     for endpoint, url in every_get_url(app, poll, receipt):
         response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
+        assert response.status_code == (303 if endpoint in REDIRECTS else 200), (url, response.status_code)
         assert "Content-Security-Policy" in response.headers, url
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -96,7 +109,7 @@ def test_every_route_has_csp_and_the_right_framing(app, client, make_poll):
         seen.add(endpoint)
         response.close()  # static files are streamed from an open file
     assert {"public.index", "public.poll_page", "manage.edit_candidate", "embed.widget", "embed.oembed",
-            "health.healthz"} <= seen
+            "health.healthz", "media.scene_thumbnail"} <= seen
 
 
 @pytest.mark.parametrize("method, path, status, frameable", [
@@ -157,11 +170,13 @@ def fan_and_host_visit(client, poll, origin="http://localhost", headers=None, **
         "csrf_token": csrf_token_from(login_page.get_data(as_text=True)),
     }, **posting)
     assert logged_in.status_code == 303
-    return [page, vote, login_page, logged_in]
+    language = client.get("/language/ko?next=/p/test-poll", headers=headers, **request_kwargs)
+    assert language.status_code == 303
+    return [page, vote, login_page, logged_in, language]
 
 
 def assert_cookie_flags(cookies: dict[str, set[str]], secure: bool) -> None:
-    assert {"session", "kp_voter"} <= set(cookies)
+    assert {"session", "kp_voter", "lang"} <= set(cookies)
     for name, flags in cookies.items():
         assert "httponly" in flags, name
         assert "samesite=lax" in flags, name

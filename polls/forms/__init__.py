@@ -3,8 +3,11 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from flask_babel import gettext
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 from wtforms import (
     BooleanField, Field, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField,
 )
@@ -20,6 +23,8 @@ from polls.lifecycle import TRANSITIONS, ballot_boxes
 from polls.models import Candidate, Poll
 from polls.results import METHOD_NAMES, rule_override, set_rule_override
 from polls.tally import RESERVED_NAMES, Rules
+from polls.thumbnails import ACCEPT as THUMBNAIL_ACCEPT
+from polls.thumbnails import Thumbnail, ThumbnailError, make_thumbnail, remove_thumbnail, store_thumbnail
 
 NOT_RANKED = ""
 # The years a poll, and the integrity report's days, can be in.
@@ -58,7 +63,8 @@ def ranking_from_form(poll: Poll, form: FlaskForm) -> list[int]:
             continue
         rank = int(value)
         if rank in ranked:
-            raise BallotRejected(422, "repeated_rank", f"Two scenes share rank #{rank}; give each its own.")
+            raise BallotRejected(422, "repeated_rank", gettext("Two scenes share rank #%(rank)s; give each its own.",
+                                                                      rank=rank))
         ranked[rank] = candidate.id
     return [ranked[rank] for rank in sorted(ranked)]
 
@@ -299,11 +305,28 @@ class CandidateForm(FlaskForm):
         description="Optional https:// link to a still of the scene; fans see it as a link.",
     )
     spoiler = BooleanField("Spoiler (gives away the plot)")
+    thumbnail = FileField(
+        "Thumbnail", render_kw={"accept": THUMBNAIL_ACCEPT}, description="Optional: a still of the scene (JPEG, PNG, WebP or GIF). It is cropped to 16:9, "
+                                 "made small and kept on this site, so fans' pages load nothing from elsewhere.",
+    )
+    remove_thumbnail = BooleanField("Remove the thumbnail")
 
     def __init__(self, *args, poll: Poll | None = None, candidate: Candidate | None = None, **kwargs):
         super().__init__(*args, obj=candidate, **kwargs)
         self._poll = poll
         self._candidate = candidate
+        if not isinstance(self.thumbnail.data, FileStorage):  # filled from obj: the stored row, not an upload
+            self.thumbnail.data = None
+        # The upload made into a thumbnail while validating: the view stores it (polls.thumbnails).
+        self.new_thumbnail: Thumbnail | None = None
+
+    def validate_thumbnail(self, field) -> None:
+        if field.data is None:
+            return
+        try:
+            self.new_thumbnail = make_thumbnail(field.data)
+        except ThumbnailError as error:
+            raise ValidationError(str(error)) from None
 
     def validate_title(self, field) -> None:
         if (field.data or "").lower() in RESERVED_NAMES:
@@ -324,6 +347,10 @@ class CandidateForm(FlaskForm):
             setattr(candidate, name, self[name].data or "")
         candidate.video_start = self.video_start.data or 0
         candidate.spoiler = bool(self.spoiler.data)
+        if self.new_thumbnail is not None:
+            store_thumbnail(candidate, self.new_thumbnail)
+        elif self.remove_thumbnail.data:
+            remove_thumbnail(candidate)
 
 
 class StatusForm(FlaskForm):

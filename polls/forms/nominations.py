@@ -1,4 +1,5 @@
 """Forms for reader nominations: the fan's suggestion and the host's decisions on it."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -13,15 +14,16 @@ from polls.nominations import MAX_LENGTHS, TITLE_MAX, describe, drama_key
 class NominationForm(FlaskForm):
     """A fan's "you forgot this kiss!" on the poll page (the JSON API takes the same fields)."""
 
-    drama = StringField("Drama", filters=[clean_line],
-                        validators=[DataRequired(message="Name the drama the scene is from."),
+    # Lazy: the labels are read when the page is drawn, in the fan's language.
+    drama = StringField(_l("Drama"), filters=[clean_line],
+                        validators=[DataRequired(message=_l("Name the drama the scene is from.")),
                                     Length(max=MAX_LENGTHS["drama"])],
-                        description="e.g. Kill Me, Heal Me")
-    episode = StringField("Episode", filters=[clean_line], validators=[Length(max=MAX_LENGTHS["episode"])],
-                          description="If you remember it.")
-    scene = StringField("The scene", filters=[clean_line], validators=[Length(max=MAX_LENGTHS["scene"])],
-                        description="What fans call the kiss, e.g. the piggyback kiss.")
-    why = TextAreaField("Why it belongs on the list", filters=[clean_text],
+                        description=_l("e.g. Kill Me, Heal Me"))
+    episode = StringField(_l("Episode"), filters=[clean_line], validators=[Length(max=MAX_LENGTHS["episode"])],
+                          description=_l("If you remember it."))
+    scene = StringField(_l("The scene"), filters=[clean_line], validators=[Length(max=MAX_LENGTHS["scene"])],
+                        description=_l("What fans call the kiss, e.g. the piggyback kiss."))
+    why = TextAreaField(_l("Why it belongs on the list"), filters=[clean_text],
                         validators=[Length(max=MAX_LENGTHS["why"])])
 
     def suggestion(self) -> dict:
@@ -29,7 +31,7 @@ class NominationForm(FlaskForm):
         return {name: self[name].data for name in MAX_LENGTHS}
 
 
-setattr(NominationForm, HONEYPOT_FIELD, StringField("Leave this field empty"))
+setattr(NominationForm, HONEYPOT_FIELD, StringField(_l("Leave this field empty")))
 
 
 class AcceptNominationForm(FlaskForm):

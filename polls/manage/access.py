@@ -40,6 +40,8 @@ def safe_next(target: str | None) -> str | None:
     """A local path to go back to after login, never another site."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None  # urlsplit would drop CR/LF and tabs, and a Location header cannot carry them
     try:
         parts = urlsplit(target)
     except ValueError:  # e.g. an unbalanced "[" read as an IPv6 host

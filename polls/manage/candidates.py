@@ -25,6 +25,7 @@ from polls.models import Candidate, Poll
 from polls.queries import ballot_count
 from polls.results import rule_override
 from polls.tally import Rules
+from polls.thumbnails import copy_thumbnail, megabytes
 
 # Problems listed on the import page; the rest are only counted.
 MAX_PROBLEMS_SHOWN = 200
@@ -104,8 +105,9 @@ def copy_scenes(poll: Poll, scenes: list[Candidate]) -> tuple[int, list[str]]:
             skipped.append(scene.title)
             continue
         taken.add(scene.title.lower())
-        poll.candidates.append(Candidate(position=position + copied,
-                                         **{name: getattr(scene, name) for name in COPIED_COLUMNS}))
+        copy = Candidate(position=position + copied, **{name: getattr(scene, name) for name in COPIED_COLUMNS})
+        copy_thumbnail(scene, copy)  # the picture row with its digest, never a digest without one
+        poll.candidates.append(copy)
         copied += 1
     return copied, skipped
 
@@ -125,15 +127,37 @@ def refuse(message: str, poll: Poll):
     return see_other("manage.edit_poll", slug=poll.slug)
 
 
+def posted_scene_form(poll: Poll, candidate: Candidate | None = None) -> tuple[CandidateForm, int]:
+    """The scene form as posted, with a thumbnail picture perhaps, and the status its page takes
+    if it is shown again: 413 when the body is over the limit (the form is then empty, as
+    nothing was read), else 400. CSRFError when its token is wrong.
+
+    Only these routes, and only for the poll's owner (call this after the ownership check),
+    read bodies over MAX_CONTENT_LENGTH: by THUMBNAIL_UPLOAD_MAX_BYTES, room for the picture."""
+    config = current_app.config
+    request.max_content_length = config["MAX_CONTENT_LENGTH"] + config["THUMBNAIL_UPLOAD_MAX_BYTES"]
+    try:
+        form = CandidateForm(poll=poll, candidate=candidate)  # reads the body
+    except RequestEntityTooLarge:
+        form = CandidateForm(formdata=None, poll=poll, candidate=candidate)
+        form.thumbnail.errors = [f"That upload is over {megabytes(config['THUMBNAIL_UPLOAD_MAX_BYTES'])}, "
+                                 "so nothing was saved: choose a smaller picture and fill in the form again."]
+        return form, 413
+    if form.is_submitted() and not form.csrf_token.validate(form):
+        raise CSRFError(form.csrf_token.errors[0])
+    return form, 400
+
+
 @bp.post("/polls/<slug>/candidates")
+@csrf.exempt  # posted_scene_form checks the token itself, once the owner is known and the body limit raised
 @login_required
 def add_candidate(slug: str):
     poll = owned_poll_or_404(slug)
     if refused := builder_closed(poll, "added"):
         return refuse(refused, poll)
-    form = CandidateForm(poll=poll)
-    if not form.validate_on_submit():
-        return render_poll_page(poll, new_candidate=form, status=400)
+    form, status = posted_scene_form(poll)
+    if status == 413 or not form.validate_on_submit():
+        return render_poll_page(poll, new_candidate=form, status=status)
     candidate = Candidate(position=next_position(poll))
     form.fill(candidate)
     poll.candidates.append(candidate)
@@ -149,12 +173,16 @@ def add_candidate(slug: str):
 
 
 @bp.route("/polls/<slug>/candidates/<int:cid>", methods=["GET", "POST"])
+@csrf.exempt  # posted_scene_form checks the token itself, once the owner is known and the body limit raised
 @login_required
 def edit_candidate(slug: str, cid: int):
     poll = owned_poll_or_404(slug)
     candidate = owned_candidate_or_404(poll, cid)
-    form = CandidateForm(poll=poll, candidate=candidate)
-    if form.validate_on_submit():
+    if request.method == "GET":
+        form, status = CandidateForm(poll=poll, candidate=candidate), 200
+    else:
+        form, status = posted_scene_form(poll, candidate)
+    if status != 413 and form.validate_on_submit():
         form.fill(candidate)
         try:
             db.session.commit()
@@ -164,7 +192,6 @@ def edit_candidate(slug: str, cid: int):
         else:
             flash(f"Saved “{candidate.title}”.", "success")
             return see_other("manage.edit_poll", slug=poll.slug)
-    status = 400 if request.method == "POST" else 200
     return render_template("manage/candidate_edit.html", poll=poll, candidate=candidate, form=form), status
 
 

@@ -47,11 +47,11 @@ def browser():
         chromium.close()
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, full_page: bool = True) -> None:
     target = os.environ.get("SCREENSHOT_DIR")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(target) / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(Path(target) / f"{name}.png"), full_page=full_page)
 
 
 @pytest.fixture

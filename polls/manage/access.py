@@ -1,9 +1,14 @@
 """Lookups and helpers shared by the desk's views."""
 from urllib.parse import urlsplit
 
-from flask import abort, redirect, url_for
+from collections.abc import Callable
+
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from polls.extensions import db
 from polls.forms import RESERVED_SLUGS, slugify
@@ -53,3 +58,22 @@ def see_other(endpoint: str, **values):
     return redirect(url_for(endpoint, **values), code=303)
 
 
+
+
+def form_with_upload(make_form: Callable[[], FlaskForm], max_bytes: int | None = None) -> FlaskForm | None:
+    """The posted form of a route that takes a file, or None when the body is over the limit
+    (nothing was read) so that the route can say so on its own page: MAX_CONTENT_LENGTH, or
+    ``max_bytes`` for a route that takes bigger files.
+
+    Such a route is ``csrf.exempt``: the token is checked here, once the route has found its
+    owner's poll, so only a poll's owner ever gets a larger limit. Raises CSRFError.
+    """
+    if max_bytes is not None:
+        request.max_content_length = max_bytes
+    try:
+        form = make_form()  # reads the body
+    except RequestEntityTooLarge:
+        return None
+    if not form.csrf_token.validate(form):
+        raise CSRFError(form.csrf_token.errors[0])
+    return form

@@ -6,11 +6,9 @@ scene can be added or removed, and the order is frozen when it breaks ties.
 """
 from flask import abort, current_app, flash, render_template, request
 from flask_login import login_required
-from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from polls.candidates_csv import MAX_ROWS, CandidatesCSVError, Problem, read_candidates_csv
 from polls.extensions import csrf, db
@@ -18,7 +16,7 @@ from polls.forms import CandidateForm, ConfirmForm
 from polls.forms.builder import CopyCandidatesForm, ImportCandidatesForm, MoveForm, scenes_from_csv
 from polls.lifecycle import MIN_CANDIDATES_TO_OPEN
 from polls.manage import bp
-from polls.manage.access import owned_candidate_or_404, owned_poll_or_404, see_other
+from polls.manage.access import form_with_upload, owned_candidate_or_404, owned_poll_or_404, see_other
 from polls.manage.desk import render_poll_page
 from polls.manage.exports import uploaded_text
 from polls.models import Candidate, Poll
@@ -130,21 +128,18 @@ def refuse(message: str, poll: Poll):
 def posted_scene_form(poll: Poll, candidate: Candidate | None = None) -> tuple[CandidateForm, int]:
     """The scene form as posted, with a thumbnail picture perhaps, and the status its page takes
     if it is shown again: 413 when the body is over the limit (the form is then empty, as
-    nothing was read), else 400. CSRFError when its token is wrong.
+    nothing was read), else 400. CSRFError when its token is wrong (see form_with_upload).
 
     Only these routes, and only for the poll's owner (call this after the ownership check),
     read bodies over MAX_CONTENT_LENGTH: by THUMBNAIL_UPLOAD_MAX_BYTES, room for the picture."""
     config = current_app.config
-    request.max_content_length = config["MAX_CONTENT_LENGTH"] + config["THUMBNAIL_UPLOAD_MAX_BYTES"]
-    try:
-        form = CandidateForm(poll=poll, candidate=candidate)  # reads the body
-    except RequestEntityTooLarge:
+    form = form_with_upload(lambda: CandidateForm(poll=poll, candidate=candidate),
+                            config["MAX_CONTENT_LENGTH"] + config["THUMBNAIL_UPLOAD_MAX_BYTES"])
+    if form is None:
         form = CandidateForm(formdata=None, poll=poll, candidate=candidate)
         form.thumbnail.errors = [f"That upload is over {megabytes(config['THUMBNAIL_UPLOAD_MAX_BYTES'])}, "
                                  "so nothing was saved: choose a smaller picture and fill in the form again."]
         return form, 413
-    if form.is_submitted() and not form.csrf_token.validate(form):
-        raise CSRFError(form.csrf_token.errors[0])
     return form, 400
 
 
@@ -256,15 +251,12 @@ def import_candidates(slug: str):
     poll = owned_poll_or_404(slug)
     if request.method == "GET":
         return render_import_page(poll, ImportCandidatesForm(), closed=builder_closed(poll, "added"))
-    try:
-        form = ImportCandidatesForm()  # reads the body
-    except RequestEntityTooLarge:
+    form = form_with_upload(ImportCandidatesForm)
+    if form is None:
         return render_import_page(poll, ImportCandidatesForm(formdata=None), status=413, problems=[Problem(
             None, "", f"That is more than {upload_limit_kb()} KB, the most one import takes: "
                       "split the file and import the parts one after the other.")])
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            raise CSRFError(form.csrf_token.errors[0])
         return render_import_page(poll, form, status=400)
     if refused := builder_closed(poll, "added"):
         return refuse(refused, poll)

@@ -14,16 +14,14 @@ import shlex
 
 from flask import Response, current_app, flash, render_template, request, stream_with_context
 from flask_login import login_required
-from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from polls.extensions import csrf, db
 from polls.forms.exports import ImportBallotsForm
 from polls.lifecycle import ballot_boxes
 from polls.manage import bp
-from polls.manage.access import owned_poll_or_404, see_other
+from polls.manage.access import form_with_upload, owned_poll_or_404, see_other
 from polls.models import Poll
 from polls.queries import ballot_count, excluded_ballots
 from polls.results import poll_results
@@ -194,17 +192,12 @@ def import_ballots(slug: str):
         return by_category(poll)
     if request.method == "GET":
         return render_import_page(poll, ImportBallotsForm())
-    # Only this route, and only for the poll's owner, reads bodies over MAX_CONTENT_LENGTH.
-    request.max_content_length = current_app.config["BALLOT_IMPORT_MAX_BYTES"]
-    try:
-        form = ImportBallotsForm()  # reads the body
-    except RequestEntityTooLarge:
+    form = form_with_upload(ImportBallotsForm, current_app.config["BALLOT_IMPORT_MAX_BYTES"])
+    if form is None:
         return render_import_page(poll, ImportBallotsForm(formdata=None), status=413, problem=(
             f"That file is too big to import here (at most {upload_limit()}). "
             "Split it into smaller files, or import it on the server with flask polls import-ballots."))
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            raise CSRFError(form.csrf_token.errors[0])
         return render_import_page(poll, form, status=400)
     try:
         imported = store_ballots(poll, uploaded_text(form.ballots.data), max_ballots=DESK_IMPORT_MAX_BALLOTS)
